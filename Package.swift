@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+// Flux for Swift: a durable workflow orchestration engine with an MCP front door.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "flux",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Flux", targets: ["Flux"]),
+        .executable(name: "flux", targets: ["flux"]),
+        .executable(name: "flux-benchmark", targets: ["FluxBenchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "FluxCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FluxStore",
+            dependencies: ["FluxCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FluxConfig",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FluxDocuments",
+            dependencies: ["FluxCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FluxService",
+            dependencies: ["FluxCore", "FluxDocuments", "FluxConfig", "FluxStore",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FluxCLI",
+            dependencies: ["FluxService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),
+        .executableTarget(name: "flux", dependencies: ["FluxCLI"], swiftSettings: strict),
+        .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxService", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore", "Flux", "FluxStore"], swiftSettings: strict),
+        .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore"], swiftSettings: strict),
+        .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
+        .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], swiftSettings: strict),
+        .testTarget(name: "FluxCLITests", dependencies: ["FluxCLI"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)
