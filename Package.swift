@@ -1,5 +1,6 @@
 // swift-tools-version:6.1
 // Flux for Swift: a durable workflow orchestration engine with an MCP front door.
+import Foundation
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -9,11 +10,11 @@ let strict: [SwiftSetting] = [
 let package = Package(
     name: "flux",
     platforms: [.macOS(.v14)],
-    products: [
-        .library(name: "Flux", targets: ["Flux"]),
-        .executable(name: "flux", targets: ["flux"]),
-        .executable(name: "flux-benchmark", targets: ["FluxBenchmark"]),
-    ],
+    products: existingProducts([
+        (.library(name: "Flux", targets: ["Flux"]), "Flux"),
+        (.executable(name: "flux", targets: ["flux"]), "flux"),
+        (.executable(name: "flux-benchmark", targets: ["FluxBenchmark"]), "FluxBenchmark"),
+    ]),
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -23,7 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
-    targets: [
+    targets: existing([
         .target(
             name: "FluxCore",
             dependencies: [
@@ -66,6 +67,24 @@ let package = Package(
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
         .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], swiftSettings: strict),
         .testTarget(name: "FluxCLITests", dependencies: ["FluxCLI"], swiftSettings: strict),
-    ],
+    ]),
     swiftLanguageModes: [.v6]
 )
+
+/// Keeps only the targets whose folder holds Swift sources, so modules can be added one at a time.
+func existing(_ targets: [Target]) -> [Target] {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    return targets.filter { target in
+        let dir = root.appendingPathComponent(target.type == .test ? "Tests" : "Sources").appendingPathComponent(target.name)
+        guard let files = FileManager.default.enumerator(atPath: dir.path) else { return false }
+        return files.contains { ($0 as? String)?.hasSuffix(".swift") == true }
+    }
+}
+
+func existingProducts(_ products: [(Product, String)]) -> [Product] {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    return products.filter { _, name in
+        let dir = root.appendingPathComponent("Sources").appendingPathComponent(name)
+        return (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.isEmpty == false
+    }.map { $0.0 }
+}

@@ -81,7 +81,7 @@ struct JSONParser {
     }
 
     mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
-        let count = literal.utf8CodeUnitsCount
+        let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw error("unexpected end of input") }
         let ptr = literal.utf8Start
         for i in 0..<count where bytes[index + i] != ptr[i] { throw error("invalid literal") }
