@@ -1,0 +1,42 @@
+/// Runs one task over many arguments with bounded concurrency.
+enum TaskMap {
+    static func run(_ definition: TaskDefinition, over arguments: [JSONValue], concurrency: Int?) async throws -> [JSONValue] {
+        guard !arguments.isEmpty else { return [] }
+        guard let runtime = RuntimeContext.runtime else {
+            return try await boundedMap(count: arguments.count, limit: concurrency ?? 64) { i in
+                try await definition.invoke(arguments: arguments[i])
+            }
+        }
+        // Number the calls in order before any of them starts, so ids do not depend on scheduling.
+        let contentIDs = arguments.map { TaskIdentity.contentID(name: definition.name, arguments: $0) }
+        let taskIDs = await runtime.nextTaskIDs(contentIDs: contentIDs, scope: RuntimeContext.scope)
+        let limit = concurrency ?? runtime.services.mapConcurrency
+        return try await boundedMap(count: arguments.count, limit: limit) { i in
+            try await definition.invoke(arguments: arguments[i], runtime: runtime, taskID: taskIDs[i], contentID: contentIDs[i])
+        }
+    }
+}
+
+/// Calls `body` for 0..<count with at most `limit` calls in flight; results in index order.
+/// The first error cancels the calls still running and is rethrown.
+func boundedMap<T: Sendable>(count: Int, limit: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
+    let limit = max(1, limit)
+    return try await withThrowingTaskGroup(of: (Int, T).self) { group in
+        var results = [T?](repeating: nil, count: count)
+        var next = 0
+        while next < min(limit, count) {
+            let i = next
+            group.addTask { (i, try await body(i)) }
+            next += 1
+        }
+        while let (i, value) = try await group.next() {
+            results[i] = value
+            if next < count {
+                let j = next
+                group.addTask { (j, try await body(j)) }
+                next += 1
+            }
+        }
+        return results.compactMap { $0 }
+    }
+}

@@ -1,0 +1,384 @@
+import Foundation
+import Logging
+
+/// Settings of an engine.
+public struct EngineConfiguration: Sendable {
+    /// How many items of a map run at once, unless the call says otherwise.
+    public var mapConcurrency: Int
+    /// How long an owner's claim on an execution lasts without renewal.
+    public var leaseDuration: Duration
+    /// How often a waiter re-reads an execution that another process runs.
+    public var pollInterval: Duration
+
+    public init(mapConcurrency: Int = 64, leaseDuration: Duration = .seconds(30), pollInterval: Duration = .milliseconds(100)) {
+        self.mapConcurrency = mapConcurrency
+        self.leaseDuration = leaseDuration
+        self.pollInterval = pollInterval
+    }
+}
+
+/// Runs workflows durably over a ``FluxStore``: creates executions, runs and replays their bodies,
+/// pauses, resumes and cancels them, and recovers those a crashed process left behind.
+///
+/// ```swift
+/// let engine = FluxEngine(store: try SQLiteStore(path: ".flux/flux.db"))
+/// await engine.register(helloWorld.definition)
+/// let snapshot = try await engine.run(workflow: "hello_world", input: "World")
+/// snapshot.record.output   // "Hello, World"
+/// ```
+public actor FluxEngine {
+    public nonisolated let store: any FluxStore
+    public nonisolated let ownerID: String
+    public nonisolated let configuration: EngineConfiguration
+    nonisolated let logger: Logger
+    nonisolated let secrets: (any SecretProvider)?
+    nonisolated let watchers = ExecutionWatchers()
+
+    private var definitions: [String: WorkflowDefinition] = [:]
+    private var resolver: (@Sendable (_ name: String, _ version: Int?) async throws -> WorkflowDefinition?)?
+    private var running: [String: Task<ExecutionSnapshot, any Error>] = [:]
+    private var runtimes: [String: ExecutionRuntime] = [:]
+
+    public init(store: any FluxStore, secrets: (any SecretProvider)? = nil, configuration: EngineConfiguration = EngineConfiguration(),
+                ownerID: String = OwnerIdentity.current, logger: Logger = Logger(label: "flux.engine")) {
+        self.store = store
+        self.secrets = secrets
+        self.configuration = configuration
+        self.ownerID = ownerID
+        self.logger = logger
+    }
+
+    // MARK: - Workflows
+
+    /// Makes a workflow runnable by name in this engine (Swift workflows register themselves when run).
+    public func register(_ definition: WorkflowDefinition) {
+        definitions[definition.name] = definition
+    }
+
+    /// Looks up workflows that are not registered in-process (documents in the catalog).
+    public func setResolver(_ resolver: @escaping @Sendable (_ name: String, _ version: Int?) async throws -> WorkflowDefinition?) {
+        self.resolver = resolver
+    }
+
+    /// The names of the workflows registered in-process.
+    public func registeredWorkflows() -> [WorkflowDefinition] {
+        definitions.values.sorted { $0.name < $1.name }
+    }
+
+    func definition(name: String, version: Int?) async throws -> WorkflowDefinition {
+        if let resolver, let found = try await resolver(name, version) { return found }
+        if let registered = definitions[name], version == nil || registered.version == version { return registered }
+        throw EngineError.workflowNotFound(name)
+    }
+
+    // MARK: - Running
+
+    /// Runs a new execution in this process until it completes, fails, is cancelled or pauses.
+    public func run(workflow name: String, version: Int? = nil, input: JSONValue, executionID: String? = nil) async throws -> ExecutionSnapshot {
+        let definition = try await definition(name: name, version: version)
+        let now = Date()
+        let record = ExecutionRecord(
+            id: executionID ?? ExecutionRecord.newID(), workflowName: definition.name, workflowVersion: definition.version,
+            state: .running, input: input, owner: ownerID, claimGeneration: 1,
+            leaseExpiresAt: now.addingTimeInterval(configuration.leaseDuration.seconds), createdAt: now, updatedAt: now)
+        let runtime = ExecutionRuntime(record: record, events: [], store: store, services: services, createOnFirstFlush: true)
+        await runtime.append(.workflowStarted, value: input)
+        return try await drive(definition, runtime: runtime, input: input)
+    }
+
+    /// Records a new execution in CREATED without running it (for asynchronous runs and dispatch).
+    public func create(workflow name: String, version: Int? = nil, input: JSONValue, executionID: String? = nil) async throws -> ExecutionRecord {
+        let definition = try await definition(name: name, version: version)
+        let record = ExecutionRecord(
+            id: executionID ?? ExecutionRecord.newID(), workflowName: definition.name, workflowVersion: definition.version,
+            state: .created, input: input)
+        try await store.createExecution(record, events: [])
+        return record
+    }
+
+    /// Claims an execution that is not running anywhere (CREATED, SCHEDULED, or abandoned by a dead owner)
+    /// and runs it in this process. A finished or paused execution is returned as it is.
+    public func execute(executionID: String) async throws -> ExecutionSnapshot {
+        if let task = running[executionID] { return try await task.value }
+        guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        if record.state.isTerminal || record.state == .paused { return try await snapshot(executionID: executionID) }
+        if record.state.isActive, !isAbandoned(record) {
+            return try await waitUntilSettled(executionID: executionID)
+        }
+        let newState: ExecutionState? = [.created, .scheduled, .claimed].contains(record.state) ? .running : nil
+        guard let claimed = try await store.claim(
+            executionID: executionID, expectedGeneration: record.claimGeneration, fromStates: [record.state],
+            owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: newState)
+        else {
+            return try await waitUntilSettled(executionID: executionID)
+        }
+        return try await continueExecution(claimed)
+    }
+
+    /// Starts ``execute(executionID:)`` in the background and returns at once.
+    public func start(executionID: String) {
+        Task { [logger] in
+            do { _ = try await self.execute(executionID: executionID) } catch {
+                logger.error("execution \(executionID) could not run: \(error)")
+            }
+        }
+    }
+
+    /// Resumes a PAUSED execution with `input` and runs it in this process until it ends or pauses again.
+    public func resume(executionID: String, input: JSONValue) async throws -> ExecutionSnapshot {
+        let claimed = try await claimForResume(executionID: executionID, input: input)
+        return try await continueExecution(claimed.record, resumeInput: input, priorEvents: claimed.events)
+    }
+
+    /// Resumes in the background; returns the execution in RESUMING at once.
+    public func resumeInBackground(executionID: String, input: JSONValue) async throws -> ExecutionSnapshot {
+        let claimed = try await claimForResume(executionID: executionID, input: input)
+        Task { [logger] in
+            do { _ = try await self.continueExecution(claimed.record, resumeInput: input, priorEvents: claimed.events) } catch {
+                logger.error("execution \(executionID) could not resume: \(error)")
+            }
+        }
+        var snapshot = claimed
+        snapshot.record.state = .resuming
+        return snapshot
+    }
+
+    private func claimForResume(executionID: String, input: JSONValue) async throws -> ExecutionSnapshot {
+        guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        guard record.state == .paused else { throw EngineError.notPaused(executionID: executionID, state: record.state) }
+        guard let claimed = try await store.claim(
+            executionID: executionID, expectedGeneration: record.claimGeneration, fromStates: [.paused],
+            owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: .resuming)
+        else {
+            let now = try await store.execution(id: executionID)
+            throw EngineError.notPaused(executionID: executionID, state: now?.state ?? record.state)
+        }
+        let events = try await store.events(executionID: executionID, after: 0)
+        // Record the request durably before anything runs, so a crash now still resumes with this input.
+        var sequence = max(claimed.lastSequence, events.last?.sequence ?? 0)
+        sequence += 1
+        let resuming = ExecutionEvent(
+            id: "\(executionID.prefix(16))-\(sequence)", type: .workflowResuming, sourceID: "\(record.workflowName)_\(executionID)",
+            name: record.workflowName, value: input, sequence: sequence)
+        _ = try await store.commit(ExecutionCommit(executionID: executionID, events: [resuming], claimGeneration: claimed.claimGeneration))
+        var updated = claimed
+        updated.lastSequence = sequence
+        return ExecutionSnapshot(record: updated, events: events + [resuming])
+    }
+
+    /// Runs an execution this process has just claimed, replaying its recorded events.
+    private func continueExecution(_ record: ExecutionRecord, resumeInput: JSONValue? = nil, priorEvents: [ExecutionEvent]? = nil) async throws -> ExecutionSnapshot {
+        let events: [ExecutionEvent]
+        if let priorEvents { events = priorEvents } else { events = try await store.events(executionID: record.id, after: 0) }
+        let runtime = ExecutionRuntime(record: record, events: events, store: store, services: services, createOnFirstFlush: false)
+        if record.state == .cancelling {
+            runtimes[record.id] = runtime
+            defer { runtimes[record.id] = nil }
+            let final = try await runtime.finish(state: .cancelled, event: .workflowCancelled, value: .null, output: .null)
+            return ExecutionSnapshot(record: final, events: await runtime.events)
+        }
+        let definition = try await definition(name: record.workflowName, version: record.workflowVersion)
+        if !events.contains(where: { $0.type == .workflowStarted }) {
+            await runtime.append(.workflowStarted, value: record.input)
+        }
+        if let resumeInput {
+            await runtime.setResumeInput(resumeInput)
+        } else if let pendingResume = Self.unconsumedResumeInput(events) {
+            await runtime.setResumeInput(pendingResume)
+        }
+        await runtime.setState(record.state == .resuming ? .resuming : .running)
+        return try await drive(definition, runtime: runtime, input: record.input)
+    }
+
+    /// The input of a WORKFLOW_RESUMING that no WORKFLOW_RESUMED has answered yet.
+    static func unconsumedResumeInput(_ events: [ExecutionEvent]) -> JSONValue? {
+        guard let last = events.lastIndex(where: { $0.type == .workflowResuming }) else { return nil }
+        if events[last...].contains(where: { $0.type == .workflowResumed }) { return nil }
+        return events[last].value
+    }
+
+    /// Runs the body under the runtime and records how it ended.
+    private func drive(_ definition: WorkflowDefinition, runtime: ExecutionRuntime, input: JSONValue) async throws -> ExecutionSnapshot {
+        let id = runtime.executionID
+        let info = ExecutionInfo(executionID: id, workflowName: definition.name, workflowVersion: runtime.workflowVersion)
+        let body = definition.body
+        let work = Task { () -> ExecutionSnapshot in
+            let result: Result<JSONValue, any Error> = await RuntimeContext.$runtime.withValue(runtime) {
+                await RuntimeContext.$scope.withValue("") {
+                    do { return .success(try await body(input, info)) } catch { return .failure(error) }
+                }
+            }
+            let record: ExecutionRecord
+            switch result {
+            case .success(let output):
+                if await runtime.cancelRequested, Task.isCancelled {
+                    record = try await runtime.finish(state: .cancelled, event: .workflowCancelled, value: .null, output: .null)
+                } else {
+                    record = try await runtime.finish(state: .completed, event: .workflowCompleted, value: output, output: output)
+                }
+            case .failure(let error as PauseRequested):
+                record = try await runtime.finish(state: .paused, event: .workflowPaused, value: .string(error.name), output: .null)
+            case .failure(let error):
+                if error is StoreError { throw error }
+                if await runtime.cancelRequested || error is CancellationError {
+                    record = try await runtime.finish(state: .cancelled, event: .workflowCancelled, value: .null, output: .null)
+                } else {
+                    let described = await runtime.redact(errorJSON(error))
+                    record = try await runtime.finish(state: .failed, event: .workflowFailed, value: described, output: described)
+                }
+            }
+            return ExecutionSnapshot(record: record, events: await runtime.events)
+        }
+        running[id] = work
+        runtimes[id] = runtime
+        await runtime.setCancelHandler { work.cancel() }
+        defer {
+            running[id] = nil
+            runtimes[id] = nil
+        }
+        var snapshot = try await work.value
+        snapshot.record.createdAt = snapshot.events.first?.time ?? snapshot.record.createdAt
+        return snapshot
+    }
+
+    // MARK: - Cancelling
+
+    /// Cancels an execution. A running one sees Swift task cancellation in the task in flight, whose rollback
+    /// runs; a paused or waiting one is cancelled at once. With `wait` the call returns once it is CANCELLED
+    /// (or finished otherwise); without, it returns at once.
+    public func cancel(executionID: String, wait: Bool = true) async throws -> ExecutionSnapshot {
+        guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        if record.state.isTerminal { throw EngineError.alreadyFinished(executionID: executionID, state: record.state) }
+        if let runtime = runtimes[executionID], let task = running[executionID] {
+            await runtime.requestCancel()
+            if wait { return try await task.value }
+            return try await snapshot(executionID: executionID)
+        }
+        let waiting: Set<ExecutionState> = [.created, .scheduled, .paused]
+        if waiting.contains(record.state) {
+            if let claimed = try await store.claim(
+                executionID: executionID, expectedGeneration: record.claimGeneration, fromStates: waiting,
+                owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: .cancelling) {
+                return try await continueExecution(claimed)
+            }
+            return try await cancel(executionID: executionID, wait: wait)
+        }
+        // Running in another process (or abandoned): ask its owner through the store.
+        let after = try await store.transition(executionID: executionID, fromStates: [.claimed, .running, .resuming], to: .cancelling)
+        if let after, after.state.isTerminal, after.state != .cancelled {
+            throw EngineError.alreadyFinished(executionID: executionID, state: after.state)
+        }
+        if wait { return try await waitUntilSettled(executionID: executionID, recoverAbandoned: true) }
+        return try await snapshot(executionID: executionID)
+    }
+
+    // MARK: - Reading and waiting
+
+    public func snapshot(executionID: String) async throws -> ExecutionSnapshot {
+        guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        return ExecutionSnapshot(record: record, events: try await store.events(executionID: executionID, after: 0))
+    }
+
+    /// Waits until the execution is finished or paused. It wakes on this process's commits and re-reads the
+    /// store every poll interval for executions run elsewhere; with `recoverAbandoned` it takes over an
+    /// execution whose owner died meanwhile.
+    public nonisolated func waitUntilSettled(executionID: String, timeout: Duration? = nil, recoverAbandoned: Bool = true) async throws -> ExecutionSnapshot {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        while true {
+            guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+            if record.state.isTerminal || record.state == .paused {
+                return ExecutionSnapshot(record: record, events: try await store.events(executionID: executionID, after: 0))
+            }
+            if let deadline, ContinuousClock.now >= deadline {
+                return ExecutionSnapshot(record: record, events: try await store.events(executionID: executionID, after: 0))
+            }
+            if recoverAbandoned, record.state.isActive || record.state == .created, isAbandoned(record),
+               await !isRunningHere(executionID) {
+                return try await execute(executionID: executionID)
+            }
+            try Task.checkCancellation()
+            await watchers.wait(for: executionID, timeout: configuration.pollInterval)
+        }
+    }
+
+    /// Returns after the next commit to the execution in this process, or after `timeout`.
+    public nonisolated func waitForChange(executionID: String, timeout: Duration) async {
+        await watchers.wait(for: executionID, timeout: timeout)
+    }
+
+    func isRunningHere(_ executionID: String) -> Bool { running[executionID] != nil }
+
+    /// The executions running in this process.
+    public func runningExecutionIDs() -> [String] { Array(running.keys) }
+
+    // MARK: - Recovery
+
+    /// Takes over every execution whose owner has died (same host) or whose lease has lapsed, and runs
+    /// each in the background. Returns their ids.
+    @discardableResult
+    public func recoverAbandoned() async throws -> [String] {
+        let active = try await store.executions(inStates: [.claimed, .running, .resuming, .cancelling], limit: 10_000)
+        var recovered: [String] = []
+        for record in active where running[record.id] == nil && isAbandoned(record) {
+            guard let claimed = try await store.claim(
+                executionID: record.id, expectedGeneration: record.claimGeneration, fromStates: [record.state],
+                owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: record.state == .claimed ? .running : nil)
+            else { continue }
+            recovered.append(record.id)
+            logger.info("recovering execution \(record.id) of \(record.workflowName) left \(record.state.rawValue) by \(record.owner ?? "nobody")")
+            Task { [logger] in
+                do { _ = try await self.continueExecution(claimed) } catch {
+                    logger.error("recovered execution \(record.id) could not run: \(error)")
+                }
+            }
+        }
+        return recovered
+    }
+
+    /// Extends the leases of the executions this process owns; call it periodically.
+    @discardableResult
+    public nonisolated func renewLeases() async throws -> Int {
+        try await store.renewLeases(owner: ownerID, until: leaseDeadline())
+    }
+
+    nonisolated func isAbandoned(_ record: ExecutionRecord) -> Bool {
+        guard let owner = record.owner else { return true }
+        if owner == ownerID { return false }
+        if OwnerIdentity.isDeadLocalProcess(owner) { return true }
+        if let lease = record.leaseExpiresAt { return lease < Date() }
+        return false
+    }
+
+    nonisolated func leaseDeadline() -> Date {
+        Date().addingTimeInterval(configuration.leaseDuration.seconds)
+    }
+
+    // MARK: - Services for running executions
+
+    nonisolated var services: EngineServices {
+        EngineServices(
+            secrets: secrets, cache: store, mapConcurrency: configuration.mapConcurrency, logger: logger,
+            notify: { [watchers] id in watchers.notify(id) },
+            callWorkflow: { [weak self] name, input, childID in
+                guard let self else { throw EngineError.workflowNotFound(name) }
+                return try await self.runChild(name: name, input: input, childID: childID)
+            })
+    }
+
+    /// Runs (or finds, or finishes) the child execution of a `call`.
+    func runChild(name: String, input: JSONValue, childID: String) async throws -> ExecutionSnapshot {
+        if let existing = try await store.execution(id: childID) {
+            if existing.state.isTerminal || existing.state == .paused { return try await snapshot(executionID: childID) }
+            return try await execute(executionID: childID)
+        }
+        return try await run(workflow: name, input: input, executionID: childID)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    public var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

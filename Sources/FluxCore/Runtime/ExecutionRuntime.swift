@@ -1,0 +1,243 @@
+import Foundation
+
+/// The live state of one execution in the process that owns it: its event log, the replay index,
+/// the per-scope call counters, and the buffer of events not yet committed.
+///
+/// Events are appended to a buffer and committed at durability points: before any task body runs
+/// (so a completion is stored before the next side effect), at a pause and at the end. Commits of
+/// one execution are serialized; events appended while one is in flight go out in the next, which
+/// batches the writes of concurrent branches.
+actor ExecutionRuntime {
+    let executionID: String
+    let workflowName: String
+    let workflowVersion: Int
+    let sourceID: String
+    let store: any FluxStore
+    let services: EngineServices
+    private(set) var claimGeneration: Int
+
+    private(set) var events: [ExecutionEvent]
+    private var pending: [ExecutionEvent] = []
+    private var pendingState: ExecutionState?
+    private var nextSequence: Int
+    private var committedSequence: Int
+    private var inFlight: Task<CommitOutcome, any Error>?
+    /// Set when the execution row does not exist yet: the first flush creates it.
+    private var pendingCreate: ExecutionRecord?
+
+    private var tasks: [String: TaskHistory] = [:]
+    private var occurrences: [String: Int] = [:]
+    private var compositions: [String: Int] = [:]
+    private(set) var state: ExecutionState
+    /// The input of a resume request, consumed by the pause point the execution stopped at.
+    private var resumeInput: JSONValue?
+    private var secretValues: [String] = []
+    private(set) var cancelRequested = false
+    private var cancelHandler: (@Sendable () -> Void)?
+
+    init(record: ExecutionRecord, events: [ExecutionEvent], store: any FluxStore, services: EngineServices, createOnFirstFlush: Bool) {
+        executionID = record.id
+        workflowName = record.workflowName
+        workflowVersion = record.workflowVersion
+        sourceID = "\(record.workflowName)_\(record.id)"
+        self.store = store
+        self.services = services
+        claimGeneration = record.claimGeneration
+        self.events = events
+        state = record.state
+        let last = max(record.lastSequence, events.last?.sequence ?? 0)
+        nextSequence = last + 1
+        committedSequence = createOnFirstFlush ? 0 : last
+        pendingCreate = createOnFirstFlush ? record : nil
+        for event in events where !event.type.isWorkflowEvent {
+            tasks[event.sourceID, default: TaskHistory()].apply(event)
+        }
+    }
+
+    // MARK: - Events
+
+    /// Appends an event to the buffer (it becomes durable at the next flush).
+    @discardableResult
+    func append(_ type: EventType, source: String? = nil, name: String? = nil, value: JSONValue = .null) -> ExecutionEvent {
+        let v = secretValues.isEmpty ? value : Redactor.redact(value, secrets: secretValues)
+        let sequence = nextSequence
+        nextSequence += 1
+        let event = ExecutionEvent(
+            id: "\(executionID.prefix(16))-\(sequence)", type: type, sourceID: source ?? sourceID,
+            name: name ?? workflowName, value: v, time: Date(), sequence: sequence)
+        events.append(event)
+        pending.append(event)
+        if !type.isWorkflowEvent { tasks[event.sourceID, default: TaskHistory()].apply(event) }
+        return event
+    }
+
+    func setState(_ newState: ExecutionState) {
+        state = newState
+        pendingState = newState
+    }
+
+    /// Makes every event appended so far durable.
+    func flush() async throws {
+        let target = nextSequence - 1
+        while committedSequence < target || pendingState != nil {
+            if let current = inFlight {
+                _ = try await current.value
+                continue
+            }
+            let batch = pending
+            let newState = pendingState
+            pending.removeAll(keepingCapacity: true)
+            pendingState = nil
+            let last = batch.last?.sequence ?? committedSequence
+            let store = self.store
+            let task: Task<CommitOutcome, any Error>
+            if var record = pendingCreate {
+                pendingCreate = nil
+                record.state = newState ?? record.state
+                record.lastSequence = last
+                task = Task {
+                    try await store.createExecution(record, events: batch)
+                    return CommitOutcome(applied: true, state: record.state)
+                }
+            } else {
+                let commit = ExecutionCommit(executionID: executionID, events: batch, state: newState, claimGeneration: claimGeneration)
+                task = Task { try await store.commit(commit) }
+            }
+            inFlight = task
+            do {
+                let outcome = try await task.value
+                inFlight = nil
+                committedSequence = max(committedSequence, last)
+                if outcome.state == .cancelling, !cancelRequested { requestCancel(external: true) }
+                services.notify(executionID)
+            } catch {
+                inFlight = nil
+                throw error
+            }
+        }
+    }
+
+    /// Appends the final workflow event and commits it with the final state and output, letting go of the execution.
+    func finish(state final: ExecutionState, event: EventType, value: JSONValue, output: JSONValue) async throws -> ExecutionRecord {
+        while let current = inFlight { _ = try? await current.value }
+        if final == .cancelled, !events.contains(where: { $0.type == .workflowCancelling }) {
+            append(.workflowCancelling)
+        }
+        append(event, value: value)
+        let cleanOutput = secretValues.isEmpty ? output : Redactor.redact(output, secrets: secretValues)
+        state = final
+        pendingState = nil
+        let batch = pending
+        pending.removeAll()
+        let last = batch.last?.sequence ?? committedSequence
+        if var record = pendingCreate {
+            pendingCreate = nil
+            record.state = final
+            record.output = cleanOutput
+            record.owner = nil
+            record.leaseExpiresAt = nil
+            record.lastSequence = last
+            try await store.createExecution(record, events: batch)
+        } else {
+            let commit = ExecutionCommit(
+                executionID: executionID, events: batch, state: final, output: cleanOutput,
+                claimGeneration: claimGeneration, releaseOwnership: true)
+            _ = try await store.commit(commit)
+        }
+        committedSequence = last
+        services.notify(executionID)
+        return snapshotRecord(output: cleanOutput)
+    }
+
+    func snapshotRecord(output: JSONValue) -> ExecutionRecord {
+        ExecutionRecord(
+            id: executionID, workflowName: workflowName, workflowVersion: workflowVersion, state: state,
+            input: events.first(where: { $0.type == .workflowStarted })?.value ?? .null, output: output,
+            claimGeneration: claimGeneration, lastSequence: nextSequence - 1)
+    }
+
+    // MARK: - Task identity and replay
+
+    /// The task id of the next call with `contentID` in `scope`.
+    func nextTaskID(contentID: String, scope: String) -> String {
+        let key = scope.isEmpty ? contentID : scope + "\u{1}" + contentID
+        let n = (occurrences[key] ?? 0) + 1
+        occurrences[key] = n
+        return TaskIdentity.taskID(contentID: contentID, scope: scope, occurrence: n)
+    }
+
+    /// Task ids for a batch of calls made in order (a map), in one step.
+    func nextTaskIDs(contentIDs: [String], scope: String) -> [String] {
+        contentIDs.map { nextTaskID(contentID: $0, scope: scope) }
+    }
+
+    /// A fresh scope for the k-th composition (parallel) made in `scope`.
+    func nextCompositionScope(in scope: String, kind: String) -> String {
+        let n = (compositions[scope] ?? 0) + 1
+        compositions[scope] = n
+        return scope.isEmpty ? "\(kind)\(n)" : "\(scope)/\(kind)\(n)"
+    }
+
+    func history(of taskID: String) -> TaskHistory? { tasks[taskID] }
+
+    // MARK: - Pause and resume
+
+    func setResumeInput(_ input: JSONValue) { resumeInput = input }
+
+    enum PausePoint { case resumed(JSONValue), pause }
+
+    /// Decides what a `pause(name)` call does: return a recorded or newly delivered resume input, or stop.
+    func pausePoint(taskID: String, name: String, output: JSONValue) -> PausePoint {
+        let history = tasks[taskID]
+        if let resumed = history?.resumed { return .resumed(resumed) }
+        if history?.paused != nil {
+            guard let input = resumeInput else { return .pause }
+            resumeInput = nil
+            append(.workflowResumed, value: input)
+            append(.taskResumed, source: taskID, name: "pause", value: ["name": .string(name), "input": input])
+            setState(.running)
+            return .resumed(input)
+        }
+        append(.taskPaused, source: taskID, name: "pause", value: ["name": .string(name), "output": output])
+        return .pause
+    }
+
+    // MARK: - Secrets
+
+    /// Fetches the requested secrets and remembers their values so that they are redacted from everything recorded.
+    func secrets(named names: [String]) async throws -> [String: String] {
+        guard !names.isEmpty else { return [:] }
+        guard let provider = services.secrets else { throw SecretError.missing(names) }
+        let values = try await provider.secrets(named: names)
+        for value in values.values where !value.isEmpty && !secretValues.contains(value) {
+            secretValues.append(value)
+        }
+        secretValues.sort { $0.count > $1.count }
+        return values
+    }
+
+    func redact(_ value: JSONValue) -> JSONValue {
+        secretValues.isEmpty ? value : Redactor.redact(value, secrets: secretValues)
+    }
+
+    func redact(_ text: String) -> String {
+        secretValues.isEmpty ? text : Redactor.redact(text, secrets: secretValues)
+    }
+
+    // MARK: - Cancellation
+
+    func setCancelHandler(_ handler: @escaping @Sendable () -> Void) {
+        cancelHandler = handler
+        if cancelRequested { handler() }
+    }
+
+    /// Records the request and cancels the Swift task running the body.
+    func requestCancel(external: Bool = false) {
+        guard !cancelRequested else { return }
+        cancelRequested = true
+        append(.workflowCancelling)
+        state = .cancelling
+        if !external { pendingState = .cancelling }
+        cancelHandler?()
+    }
+}

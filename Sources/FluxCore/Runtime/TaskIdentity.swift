@@ -1,0 +1,41 @@
+import Crypto
+import Foundation
+
+/// Deterministic task identities.
+///
+/// A task call's *content id* is `<name>_<first 16 hex of SHA-256 of the canonical JSON of [name, arguments]>`:
+/// the same call gives the same id in every process, which the cache keys on. Within one execution
+/// the *task id* adds where the call was made (the scope of an enclosing task or parallel branch,
+/// after `@`) and, for the second and later identical calls in the same scope, an occurrence (`~2`, `~3`).
+public enum TaskIdentity {
+    /// `<name>_<16 hex>` for the call of `name` with `arguments`.
+    public static func contentID(name: String, arguments: JSONValue) -> String {
+        "\(name)_\(hash16(JSONValue.array([.string(name), arguments]).canonicalData))"
+    }
+
+    /// The first 16 hex characters of the SHA-256 of `data`.
+    public static func hash16(_ data: Data) -> String {
+        let digest = SHA256.hash(data: data)
+        var out = ""
+        out.reserveCapacity(16)
+        for byte in digest.prefix(8) {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0xF)])
+        }
+        return out
+    }
+
+    /// Full SHA-256 hex of a string.
+    public static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func taskID(contentID: String, scope: String, occurrence: Int) -> String {
+        var id = contentID
+        if !scope.isEmpty { id += "@" + scope }
+        if occurrence > 1 { id += "~\(occurrence)" }
+        return id
+    }
+
+    private static let hexDigits: [Character] = Array("0123456789abcdef")
+}
