@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),
         .executableTarget(name: "flux", dependencies: ["FluxCLI"], swiftSettings: strict),
         .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxService", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore", "Flux", "FluxStore"], swiftSettings: strict),
+        .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"], swiftSettings: strict),
         .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
         .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], swiftSettings: strict),
