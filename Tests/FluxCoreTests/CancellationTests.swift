@@ -1,0 +1,70 @@
+import FluxCore
+import Foundation
+import Testing
+
+@Suite("Cancellation")
+struct CancellationTests {
+    @Test func cancellingARunningExecutionCancelsTheTaskInFlightAndRollsBack() async throws {
+        let engine = makeEngine()
+        let started = Counter()
+        let rolledBack = Counter()
+        let long = task("long") { (_: Int) -> Int in
+            started.increment()
+            try await Task.sleep(for: .seconds(30))
+            return 1
+        }.with(rollback: { _ in rolledBack.increment() })
+        let wf = workflow("cancellation") { (ctx: ExecutionContext<Int>) in try await long(ctx.input) }
+        await engine.register(wf.definition)
+        let record = try await engine.create(workflow: "cancellation", input: 1)
+        await engine.start(executionID: record.id)
+        while started.count == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let cancelled = try await engine.cancel(executionID: record.id, wait: true)
+        #expect(cancelled.record.state == .cancelled)
+        #expect(rolledBack.count == 1)
+        let types = cancelled.events.types
+        #expect(types.contains(.workflowCancelling) && types.contains(.taskCancelled) && types.last == .workflowCancelled)
+        #expect(types.contains(.taskRollbackCompleted))
+    }
+
+    @Test func cancellingAPausedExecution() async throws {
+        let engine = makeEngine()
+        let wf = workflow("wait_forever") { (ctx: ExecutionContext<NoInput>) in try await pause("never") }
+        let ctx = try await wf.run(on: engine)
+        let cancelled = try await engine.cancel(executionID: ctx.executionID)
+        #expect(cancelled.record.state == .cancelled)
+        #expect(cancelled.events.types.suffix(2) == [.workflowCancelling, .workflowCancelled])
+    }
+
+    @Test func cancellingAFinishedExecutionIsAClearError() async throws {
+        let engine = makeEngine()
+        let wf = workflow("quick") { (ctx: ExecutionContext<Int>) in ctx.input }
+        let ctx = try await wf.run(1, on: engine)
+        await #expect(throws: EngineError.alreadyFinished(executionID: ctx.executionID, state: .completed)) {
+            try await engine.cancel(executionID: ctx.executionID)
+        }
+    }
+
+    @Test func cancelRequestedThroughTheStoreReachesTheOwner() async throws {
+        let engine = makeEngine()
+        let steps = Counter()
+        let step = task("step") { (i: Int) -> Int in
+            steps.increment()
+            try await Task.sleep(for: .milliseconds(20))
+            return i
+        }
+        let wf = workflow("many_steps") { (ctx: ExecutionContext<Int>) -> Int in
+            var sum = 0
+            for i in 0..<ctx.input { sum += try await step(i) }
+            return sum
+        }
+        await engine.register(wf.definition)
+        let record = try await engine.create(workflow: "many_steps", input: 1000)
+        await engine.start(executionID: record.id)
+        while steps.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        // Another process would only flip the state in the store; the owner notices at its next commit.
+        _ = try await engine.store.transition(executionID: record.id, fromStates: [.running], to: .cancelling)
+        let settled = try await engine.waitUntilSettled(executionID: record.id, timeout: .seconds(10))
+        #expect(settled.record.state == .cancelled)
+        #expect(steps.count < 10)
+    }
+}
