@@ -31,17 +31,21 @@ struct ValueParser: Sendable {
 
     // MARK: Integers
 
+    /// An integer within optional bounds. A value that is not an integer at all is reported as
+    /// "expected an integer" (or the full range, when the key has both bounds, like ports);
+    /// an integer out of bounds is reported with the bounds.
     func integer(_ raw: RawValue, minimum: Int? = nil, maximum: Int? = nil) throws(ConfigurationError) -> Int {
         let expectation = Self.integerExpectation(minimum: minimum, maximum: maximum)
+        let typeExpectation = minimum != nil && maximum != nil ? expectation : "an integer"
         let value: Int
         switch raw {
         case .integer(let number):
             value = number
         case .string(let text), .text(let text):
-            guard let number = Self.parseInteger(text) else { throw fail(expectation, raw) }
+            guard let number = Self.parseInteger(text) else { throw fail(typeExpectation, raw) }
             value = number
         default:
-            throw fail(expectation, raw)
+            throw fail(typeExpectation, raw)
         }
         if let minimum, value < minimum { throw fail(expectation, raw) }
         if let maximum, value > maximum { throw fail(expectation, raw) }
