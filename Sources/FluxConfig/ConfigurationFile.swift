@@ -44,7 +44,11 @@ enum ConfigurationFile {
     }
 
     /// Parses TOML text and reads its Flux table.
-    static func read(text: String, layout: TableReader.Layout, source: ConfigurationSource) throws(ConfigurationError) -> SourceReading {
+    static func read(
+        text: String,
+        layout: TableReader.Layout,
+        source: ConfigurationSource
+    ) throws(ConfigurationError) -> SourceReading {
         let root = try TOMLDocument.parse(text, source: source)
         return try TableReader.read(root: root, layout: layout, source: source)
     }

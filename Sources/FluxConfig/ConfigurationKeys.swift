@@ -117,15 +117,18 @@ enum ConfigurationKeys {
             try p.integer(r, minimum: 1, maximum: 65_535)
         },
         ConfigurationKey("home", \.home) { p, r throws(ConfigurationError) in try p.string(r) },
-        ConfigurationKey("database_url", \.explicitDatabaseURL, read: { .string($0.databaseURL) }) { p, r throws(ConfigurationError) in
+        ConfigurationKey("database_url", \.explicitDatabaseURL, read: { .string($0.databaseURL) }) {
+            p, r throws(ConfigurationError) in
             guard let url = try p.optionalString(r) else { return nil }
             _ = try DatabaseLocation(url: url, key: p.key, source: p.source)
             return url
         },
         ConfigurationKey("serializer", \.serializer) { p, r throws(ConfigurationError) in try p.choice(r, as: Serializer.self) },
-        ConfigurationKey("cache_path", \.explicitCachePath, read: { .string($0.cachePath) }) { p, r throws(ConfigurationError) in try p.optionalString(r) },
-        ConfigurationKey("local_storage_path", \.explicitLocalStoragePath, read: { .string($0.localStoragePath) }) { p, r throws(ConfigurationError) in
-            try p.optionalString(r)
+        ConfigurationKey("cache_path", \.explicitCachePath, read: { .string($0.cachePath) }) {
+            p, r throws(ConfigurationError) in try p.optionalString(r)
+        },
+        ConfigurationKey("local_storage_path", \.explicitLocalStoragePath, read: { .string($0.localStoragePath) }) {
+            p, r throws(ConfigurationError) in try p.optionalString(r)
         },
 
         // [flux.store]
@@ -198,7 +201,9 @@ enum ConfigurationKeys {
             try p.choice(r, as: MCPTransport.self)
         },
         ConfigurationKey("mcp.server_url", \.mcp.serverURL) { p, r throws(ConfigurationError) in try p.optionalHTTPURL(r) },
-        ConfigurationKey("mcp.auth_token", \.mcp.authToken, secret: true) { p, r throws(ConfigurationError) in try p.optionalString(r) },
+        ConfigurationKey("mcp.auth_token", \.mcp.authToken, secret: true) { p, r throws(ConfigurationError) in
+            try p.optionalString(r)
+        },
         ConfigurationKey("mcp.workflow_tools", \.mcp.workflowTools) { p, r throws(ConfigurationError) in try p.boolean(r) },
         ConfigurationKey("mcp.allowed_origins", \.mcp.allowedOrigins) { p, r throws(ConfigurationError) in
             try p.stringList(r)

@@ -9,13 +9,19 @@ enum ConfigurationValidator {
         if workers.heartbeatInterval >= workers.leaseTimeout {
             // Blame the heartbeat unless only the lease timeout was changed.
             let heartbeatSource = source("workers.heartbeat_interval")
-            let blameLease = heartbeatSource == .defaults && source("workers.lease_timeout") != .defaults
-            let key = blameLease ? "workers.lease_timeout" : "workers.heartbeat_interval"
+            let leaseSource = source("workers.lease_timeout")
+            let reason = "so that leases are renewed before they expire"
+            if heartbeatSource == .defaults && leaseSource != .defaults {
+                throw .invalid(
+                    "workers.lease_timeout", leaseSource,
+                    "expected a number greater than workers.heartbeat_interval (\(workers.heartbeatInterval)) "
+                        + "\(reason), found \(workers.leaseTimeout)"
+                )
+            }
             throw .invalid(
-                key,
-                blameLease ? source("workers.lease_timeout") : heartbeatSource,
-                "workers.heartbeat_interval (\(workers.heartbeatInterval)) must be less than "
-                    + "workers.lease_timeout (\(workers.leaseTimeout)) so that leases are renewed before they expire"
+                "workers.heartbeat_interval", heartbeatSource,
+                "expected a number less than workers.lease_timeout (\(workers.leaseTimeout)) "
+                    + "\(reason), found \(workers.heartbeatInterval)"
             )
         }
     }

@@ -33,7 +33,8 @@ public enum DatabaseLocation: Sendable, Hashable {
         source: ConfigurationSource = .programmatic
     ) throws(ConfigurationError) {
         let text = url.trimmingCharacters(in: .whitespaces)
-        let expectation = "expected \"sqlite:///relative/path\", \"sqlite:////absolute/path\", \"postgresql://…\" or \"postgres://…\""
+        let expectation = "expected \"sqlite:///relative/path\", \"sqlite:////absolute/path\", "
+            + "\"postgresql://…\" or \"postgres://…\""
         guard let separator = text.range(of: "://") else {
             throw .invalid(key, source, "\(expectation), found \(RawValue.quoted(url))")
         }
@@ -42,7 +43,11 @@ public enum DatabaseLocation: Sendable, Hashable {
         switch scheme {
         case "sqlite":
             guard rest.hasPrefix("/") else {
-                throw .invalid(key, source, "a SQLite URL needs three slashes before a relative path and four before an absolute one, found \(RawValue.quoted(url))")
+                throw .invalid(
+                    key, source,
+                    "a SQLite URL needs three slashes before a relative path and four before an absolute one, "
+                        + "found \(RawValue.quoted(url))"
+                )
             }
             let path = String(rest.dropFirst())
             guard !path.isEmpty, path != "/" else {
@@ -51,7 +56,8 @@ public enum DatabaseLocation: Sendable, Hashable {
             self = .sqlite(path: path)
         case "postgresql", "postgres":
             guard !rest.isEmpty, !rest.hasPrefix("/") || rest.count > 1 else {
-                throw .invalid(key, source, "a PostgreSQL URL needs a host or database, found \(RawValue.quoted(Self.maskingPassword(in: url)))")
+                let shown = RawValue.quoted(Self.maskingPassword(in: url))
+                throw .invalid(key, source, "a PostgreSQL URL needs a host or database, found \(shown)")
             }
             self = .postgres(url: text)
         default:

@@ -13,6 +13,7 @@ public enum Serializer: String, ConfigurationChoice {
     public static func refusal(for text: String) -> String? {
         let lowered = text.trimmingCharacters(in: .whitespaces).lowercased()
         guard lowered == "pkl" || lowered == "pickle" else { return nil }
-        return "pickle serialization (\"\(text)\") is not supported by Flux for Swift: pickles are a Python-only format; use \"json\""
+        return "pickle serialization (\"\(text)\") is not supported by Flux for Swift: "
+            + "pickles are a Python-only format; use \"json\""
     }
 }

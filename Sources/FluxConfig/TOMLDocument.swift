@@ -13,7 +13,7 @@ enum TOMLDocument {
                 kind: .invalidSyntax,
                 source: source,
                 key: nil,
-                message: "invalid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)",
+                message: "invalid TOML: \(error.description)",
                 line: error.source.begin.line,
                 column: error.source.begin.column
             )

@@ -58,7 +58,12 @@ enum TableReader {
         return reading
     }
 
-    private static func take(_ dotted: String, _ value: RawValue, source: ConfigurationSource, into reading: inout SourceReading) {
+    private static func take(
+        _ dotted: String,
+        _ value: RawValue,
+        source: ConfigurationSource,
+        into reading: inout SourceReading
+    ) {
         if let key = ConfigurationKeys.byName[dotted] {
             reading.assignments.append(Assignment(key: key, raw: value, source: source))
             return

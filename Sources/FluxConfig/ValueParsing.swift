@@ -186,7 +186,8 @@ struct ValueParser: Sendable {
             if trimmed.hasPrefix("[") {
                 guard let data = trimmed.data(using: .utf8),
                       let decoded = try? JSONDecoder().decode([String].self, from: data) else {
-                    throw .invalid(key, source, "expected \(expectation) (a JSON array of strings or comma-separated text), found \(raw.found)")
+                    let detail = "a JSON array of strings or comma-separated text"
+                    throw .invalid(key, source, "expected \(expectation) (\(detail)), found \(raw.found)")
                 }
                 return decoded
             }

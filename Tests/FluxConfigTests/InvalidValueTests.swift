@@ -159,13 +159,13 @@ struct InvalidValueTests {
         BadCase(
             toml: "[flux.workers]\nheartbeat_interval = 40",
             key: "workers.heartbeat_interval",
-            expected: "flux.toml: workers.heartbeat_interval: workers.heartbeat_interval (40.0) must be less than workers.lease_timeout (30.0)",
-            exact: false
+            expected: "flux.toml: workers.heartbeat_interval: expected a number less than workers.lease_timeout (30.0) "
+                + "so that leases are renewed before they expire, found 40.0"
         ),
         BadCase(
             environment: ["FLUX_WORKERS__LEASE_TIMEOUT": "5"],
             key: "workers.lease_timeout",
-            expected: "environment FLUX_WORKERS__LEASE_TIMEOUT: workers.heartbeat_interval (5.0) must be less than",
+            expected: "environment FLUX_WORKERS__LEASE_TIMEOUT: expected a number greater than workers.heartbeat_interval (5.0)",
             exact: false
         ),
     ]
