@@ -1,7 +1,7 @@
 /// A raw value for one key from one source, waiting to be parsed and applied.
 struct Assignment: Sendable {
     let key: ConfigurationKey
-    let raw: RawValue
+    let raw: ConfigValue
     let source: ConfigurationSource
 
     /// Parses the value and stores it into `configuration`.

@@ -8,9 +8,9 @@ struct ConfigurationKey: Sendable {
     /// Whether the value is a secret, masked when the configuration is shown.
     let isSecret: Bool
     /// Parses `raw` with `parser` and stores it into the configuration.
-    let assign: @Sendable (inout FluxConfiguration, RawValue, ValueParser) throws(ConfigurationError) -> Void
+    let assign: @Sendable (inout FluxConfiguration, ConfigValue, ValueParser) throws(ConfigurationError) -> Void
     /// The effective value as a TOML-typed raw value, or `nil` when an optional key is not set.
-    let read: @Sendable (FluxConfiguration) -> RawValue?
+    let read: @Sendable (FluxConfiguration) -> ConfigValue?
 
     /// The table the key lives in (`"workers"`), or `nil` for top-level keys.
     var section: String? {
@@ -29,7 +29,7 @@ struct ConfigurationKey: Sendable {
         _ name: String,
         _ path: any WritableKeyPath<FluxConfiguration, Value> & Sendable,
         secret: Bool = false,
-        _ parse: @escaping @Sendable (ValueParser, RawValue) throws(ConfigurationError) -> Value
+        _ parse: @escaping @Sendable (ValueParser, ConfigValue) throws(ConfigurationError) -> Value
     ) {
         self.init(name, path, secret: secret, read: { $0[keyPath: path].configurationValue }, parse)
     }
@@ -39,8 +39,8 @@ struct ConfigurationKey: Sendable {
         _ name: String,
         _ path: any WritableKeyPath<FluxConfiguration, Value> & Sendable,
         secret: Bool = false,
-        read: @escaping @Sendable (FluxConfiguration) -> RawValue?,
-        _ parse: @escaping @Sendable (ValueParser, RawValue) throws(ConfigurationError) -> Value
+        read: @escaping @Sendable (FluxConfiguration) -> ConfigValue?,
+        _ parse: @escaping @Sendable (ValueParser, ConfigValue) throws(ConfigurationError) -> Value
     ) {
         self.name = name
         self.isSecret = secret
@@ -51,54 +51,54 @@ struct ConfigurationKey: Sendable {
     }
 }
 
-/// A Swift value that can be shown as a TOML-typed ``RawValue``.
+/// A Swift value that can be shown as a TOML-typed ``ConfigValue``.
 protocol ConfigurationEncodable: Sendable {
     /// The value as TOML would hold it, or `nil` for "not set".
-    var configurationValue: RawValue? { get }
+    var configurationValue: ConfigValue? { get }
 }
 
 extension Bool: ConfigurationEncodable {
-    var configurationValue: RawValue? { .boolean(self) }
+    var configurationValue: ConfigValue? { .boolean(self) }
 }
 
 extension Int: ConfigurationEncodable {
-    var configurationValue: RawValue? { .integer(self) }
+    var configurationValue: ConfigValue? { .integer(self) }
 }
 
 extension Double: ConfigurationEncodable {
-    var configurationValue: RawValue? { .float(self) }
+    var configurationValue: ConfigValue? { .float(self) }
 }
 
 extension String: ConfigurationEncodable {
-    var configurationValue: RawValue? { .string(self) }
+    var configurationValue: ConfigValue? { .string(self) }
 }
 
 extension Optional: ConfigurationEncodable where Wrapped: ConfigurationEncodable {
-    var configurationValue: RawValue? { self?.configurationValue }
+    var configurationValue: ConfigValue? { self?.configurationValue }
 }
 
 extension Array: ConfigurationEncodable where Element == String {
-    var configurationValue: RawValue? { .array(map { .string($0) }) }
+    var configurationValue: ConfigValue? { .array(map { .string($0) }) }
 }
 
 extension LogLevel: ConfigurationEncodable {
-    var configurationValue: RawValue? { .string(rawValue) }
+    var configurationValue: ConfigValue? { .string(rawValue) }
 }
 
 extension LogFormat: ConfigurationEncodable {
-    var configurationValue: RawValue? { .string(rawValue) }
+    var configurationValue: ConfigValue? { .string(rawValue) }
 }
 
 extension Serializer: ConfigurationEncodable {
-    var configurationValue: RawValue? { .string(rawValue) }
+    var configurationValue: ConfigValue? { .string(rawValue) }
 }
 
 extension SynchronousMode: ConfigurationEncodable {
-    var configurationValue: RawValue? { .string(rawValue) }
+    var configurationValue: ConfigValue? { .string(rawValue) }
 }
 
 extension MCPTransport: ConfigurationEncodable {
-    var configurationValue: RawValue? { .string(rawValue) }
+    var configurationValue: ConfigValue? { .string(rawValue) }
 }
 
 /// The registry of every key Flux understands. Loading, overriding and the

@@ -20,7 +20,7 @@ enum ConfigurationRenderer {
     }
 
     /// One table: its name (`nil` for the top level) and its entries in registry order.
-    typealias Table = (name: String?, entries: [(key: String, value: RawValue?)])
+    typealias Table = (name: String?, entries: [(key: String, value: ConfigValue?)])
 
     static func tables(of configuration: FluxConfiguration, revealingSecrets: Bool) -> [Table] {
         var tables: [Table] = [(nil, [])] + ConfigurationKeys.sections.map { (Optional($0), []) }
@@ -57,7 +57,7 @@ enum ConfigurationRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func tomlLiteral(_ value: RawValue) -> String {
+    static func tomlLiteral(_ value: ConfigValue) -> String {
         switch value {
         case .string(let text), .text(let text), .unsupported(let text): return quoted(text)
         case .integer(let number): return String(number)
@@ -87,7 +87,7 @@ enum ConfigurationRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func jsonLiteral(_ value: RawValue?) -> String {
+    static func jsonLiteral(_ value: ConfigValue?) -> String {
         guard let value else { return "null" }
         switch value {
         case .string(let text), .text(let text), .unsupported(let text): return quoted(text)

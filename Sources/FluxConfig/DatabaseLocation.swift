@@ -36,7 +36,7 @@ public enum DatabaseLocation: Sendable, Hashable {
         let expectation = "expected \"sqlite:///relative/path\", \"sqlite:////absolute/path\", "
             + "\"postgresql://…\" or \"postgres://…\""
         guard let separator = text.range(of: "://") else {
-            throw .invalid(key, source, "\(expectation), found \(RawValue.quoted(url))")
+            throw .invalid(key, source, "\(expectation), found \(ConfigValue.quoted(url))")
         }
         let scheme = text[..<separator.lowerBound].lowercased()
         let rest = String(text[separator.upperBound...])
@@ -46,17 +46,17 @@ public enum DatabaseLocation: Sendable, Hashable {
                 throw .invalid(
                     key, source,
                     "a SQLite URL needs three slashes before a relative path and four before an absolute one, "
-                        + "found \(RawValue.quoted(url))"
+                        + "found \(ConfigValue.quoted(url))"
                 )
             }
             let path = String(rest.dropFirst())
             guard !path.isEmpty, path != "/" else {
-                throw .invalid(key, source, "a SQLite URL needs a file path, found \(RawValue.quoted(url))")
+                throw .invalid(key, source, "a SQLite URL needs a file path, found \(ConfigValue.quoted(url))")
             }
             self = .sqlite(path: path)
         case "postgresql", "postgres":
             guard !rest.isEmpty, !rest.hasPrefix("/") || rest.count > 1 else {
-                let shown = RawValue.quoted(Self.maskingPassword(in: url))
+                let shown = ConfigValue.quoted(Self.maskingPassword(in: url))
                 throw .invalid(key, source, "a PostgreSQL URL needs a host or database, found \(shown)")
             }
             self = .postgres(url: text)

@@ -1,10 +1,10 @@
 import Foundation
 import TOMLKit
 
-/// Parses TOML text into ``RawValue`` trees. This is the only file that talks to TOMLKit.
+/// Parses TOML text into ``ConfigValue`` trees. This is the only file that talks to TOMLKit.
 enum TOMLDocument {
     /// Parses a whole document, returning its root table.
-    static func parse(_ text: String, source: ConfigurationSource) throws(ConfigurationError) -> [(String, RawValue)] {
+    static func parse(_ text: String, source: ConfigurationSource) throws(ConfigurationError) -> [(String, ConfigValue)] {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -23,20 +23,20 @@ enum TOMLDocument {
         return convert(table)
     }
 
-    private static func convert(_ table: TOMLTable) -> [(String, RawValue)] {
-        var entries: [(String, RawValue)] = []
+    private static func convert(_ table: TOMLTable) -> [(String, ConfigValue)] {
+        var entries: [(String, ConfigValue)] = []
         for (key, value) in table {
             entries.append((key, convert(value)))
         }
         return entries
     }
 
-    private static func convert(_ value: any TOMLValueConvertible) -> RawValue {
+    private static func convert(_ value: any TOMLValueConvertible) -> ConfigValue {
         switch value.type {
-        case .string: return value.string.map(RawValue.string) ?? .unsupported("string")
-        case .int: return value.int.map(RawValue.integer) ?? .unsupported("integer")
-        case .double: return value.double.map(RawValue.float) ?? .unsupported("float")
-        case .bool: return value.bool.map(RawValue.boolean) ?? .unsupported("boolean")
+        case .string: return value.string.map(ConfigValue.string) ?? .unsupported("string")
+        case .int: return value.int.map(ConfigValue.integer) ?? .unsupported("integer")
+        case .double: return value.double.map(ConfigValue.float) ?? .unsupported("float")
+        case .bool: return value.bool.map(ConfigValue.boolean) ?? .unsupported("boolean")
         case .array:
             guard let array = value.array else { return .unsupported("array") }
             return .array(array.map { convert($0) })

@@ -19,12 +19,12 @@ enum TableReader {
 
     /// Reads the Flux table of a parsed document. A document without one yields nothing.
     static func read(
-        root: [(String, RawValue)],
+        root: [(String, ConfigValue)],
         layout: Layout,
         source: ConfigurationSource
     ) throws(ConfigurationError) -> SourceReading {
         var reading = SourceReading()
-        let fluxValue: RawValue?
+        let fluxValue: ConfigValue?
         switch layout {
         case .fluxFile:
             fluxValue = root.first { $0.0 == "flux" }?.1
@@ -60,7 +60,7 @@ enum TableReader {
 
     private static func take(
         _ dotted: String,
-        _ value: RawValue,
+        _ value: ConfigValue,
         source: ConfigurationSource,
         into reading: inout SourceReading
     ) {

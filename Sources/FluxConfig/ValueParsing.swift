@@ -1,19 +1,19 @@
 import Foundation
 
-/// Converts ``RawValue``s to Swift values, with the same lenient rules for every source:
+/// Converts ``ConfigValue``s to Swift values, with the same lenient rules for every source:
 /// TOML-typed values are taken as they are, and text (environment variables, overrides,
 /// TOML strings) is parsed. Every failure is a ``ConfigurationError`` naming key and source.
 struct ValueParser: Sendable {
     let key: String
     let source: ConfigurationSource
 
-    func fail(_ expectation: String, _ raw: RawValue) -> ConfigurationError {
+    func fail(_ expectation: String, _ raw: ConfigValue) -> ConfigurationError {
         .invalid(key, source, "expected \(expectation), found \(raw.found)")
     }
 
     // MARK: Booleans
 
-    func boolean(_ raw: RawValue) throws(ConfigurationError) -> Bool {
+    func boolean(_ raw: ConfigValue) throws(ConfigurationError) -> Bool {
         let expectation = "a boolean (true or false)"
         switch raw {
         case .boolean(let value):
@@ -34,7 +34,7 @@ struct ValueParser: Sendable {
     /// An integer within optional bounds. A value that is not an integer at all is reported as
     /// "expected an integer" (or the full range, when the key has both bounds, like ports);
     /// an integer out of bounds is reported with the bounds.
-    func integer(_ raw: RawValue, minimum: Int? = nil, maximum: Int? = nil) throws(ConfigurationError) -> Int {
+    func integer(_ raw: ConfigValue, minimum: Int? = nil, maximum: Int? = nil) throws(ConfigurationError) -> Int {
         let expectation = Self.integerExpectation(minimum: minimum, maximum: maximum)
         let typeExpectation = minimum != nil && maximum != nil ? expectation : "an integer"
         let value: Int
@@ -85,7 +85,7 @@ struct ValueParser: Sendable {
         static func greaterThan(_ value: Double) -> Bound { Bound(value: value, exclusive: true) }
     }
 
-    func number(_ raw: RawValue, lowerBound: Bound? = nil) throws(ConfigurationError) -> Double {
+    func number(_ raw: ConfigValue, lowerBound: Bound? = nil) throws(ConfigurationError) -> Double {
         let expectation = Self.numberExpectation(lowerBound)
         let value: Double
         switch raw {
@@ -124,7 +124,7 @@ struct ValueParser: Sendable {
     // MARK: Strings
 
     /// A required string; surrounding whitespace is kept, but it may not be empty or blank.
-    func string(_ raw: RawValue) throws(ConfigurationError) -> String {
+    func string(_ raw: ConfigValue) throws(ConfigurationError) -> String {
         switch raw {
         case .string(let text), .text(let text):
             guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("a non-empty string", raw) }
@@ -135,7 +135,7 @@ struct ValueParser: Sendable {
     }
 
     /// An optional string: empty or blank text means "not set".
-    func optionalString(_ raw: RawValue) throws(ConfigurationError) -> String? {
+    func optionalString(_ raw: ConfigValue) throws(ConfigurationError) -> String? {
         switch raw {
         case .string(let text), .text(let text):
             return text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
@@ -145,13 +145,13 @@ struct ValueParser: Sendable {
     }
 
     /// An `http://` or `https://` URL with a host.
-    func httpURL(_ raw: RawValue) throws(ConfigurationError) -> String {
+    func httpURL(_ raw: ConfigValue) throws(ConfigurationError) -> String {
         let text = try string(raw)
         guard Self.isHTTPURL(text) else { throw fail("an http:// or https:// URL", raw) }
         return text
     }
 
-    func optionalHTTPURL(_ raw: RawValue) throws(ConfigurationError) -> String? {
+    func optionalHTTPURL(_ raw: ConfigValue) throws(ConfigurationError) -> String? {
         guard let text = try optionalString(raw) else { return nil }
         guard Self.isHTTPURL(text) else { throw fail("an http:// or https:// URL", raw) }
         return text
@@ -168,7 +168,7 @@ struct ValueParser: Sendable {
 
     /// A list of strings. TOML needs an array; text may be a JSON array (`["a","b"]`)
     /// or comma-separated (`a, b`), and empty text is the empty list.
-    func stringList(_ raw: RawValue) throws(ConfigurationError) -> [String] {
+    func stringList(_ raw: ConfigValue) throws(ConfigurationError) -> [String] {
         let expectation = "an array of strings"
         switch raw {
         case .array(let elements):
@@ -201,7 +201,7 @@ struct ValueParser: Sendable {
 
     // MARK: Choices
 
-    func choice<Choice: ConfigurationChoice>(_ raw: RawValue, as type: Choice.Type) throws(ConfigurationError) -> Choice {
+    func choice<Choice: ConfigurationChoice>(_ raw: ConfigValue, as type: Choice.Type) throws(ConfigurationError) -> Choice {
         let expectation = "one of \(Choice.choicesList)"
         switch raw {
         case .string(let text), .text(let text):

@@ -126,7 +126,7 @@ struct OverrideTests {
         #expect(await store.current.mcp.port == 9100)
     }
 
-    private func textOf(_ raw: RawValue) -> String {
+    private func textOf(_ raw: ConfigValue) -> String {
         if case .string(let text) = raw { return text }
         return ""
     }

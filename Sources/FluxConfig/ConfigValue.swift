@@ -4,7 +4,7 @@ import Foundation
 ///
 /// TOML values keep their TOML type; environment variables and overrides are
 /// plain text (`.text`) and are parsed leniently by the key they are assigned to.
-enum RawValue: Sendable, Equatable {
+enum ConfigValue: Sendable, Equatable {
     /// A TOML string.
     case string(String)
     /// A TOML integer.
@@ -14,15 +14,15 @@ enum RawValue: Sendable, Equatable {
     /// A TOML boolean.
     case boolean(Bool)
     /// A TOML array.
-    case array([RawValue])
+    case array([ConfigValue])
     /// A TOML table, with keys in document order as reported by the parser.
-    case table([(String, RawValue)])
+    case table([(String, ConfigValue)])
     /// A TOML value of a type configuration never accepts (dates and times); the payload names the type.
     case unsupported(String)
     /// Untyped text from an environment variable or an override.
     case text(String)
 
-    static func == (lhs: RawValue, rhs: RawValue) -> Bool {
+    static func == (lhs: ConfigValue, rhs: ConfigValue) -> Bool {
         switch (lhs, rhs) {
         case let (.string(a), .string(b)), let (.text(a), .text(b)), let (.unsupported(a), .unsupported(b)):
             return a == b
