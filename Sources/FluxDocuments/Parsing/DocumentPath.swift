@@ -25,8 +25,16 @@ struct DocumentPath: Sendable, Hashable, CustomStringConvertible {
     static func / (lhs: DocumentPath, rhs: Int) -> DocumentPath { lhs.appending(rhs) }
 
     var description: String {
+        // Very deep paths (only hostile documents have them) keep their two ends.
+        let shown: [Component?] = components.count > 24
+            ? components.prefix(10).map { $0 } + [nil] + components.suffix(10).map { $0 }
+            : components.map { $0 }
         var out = ""
-        for component in components {
+        for component in shown {
+            guard let component else {
+                out += "…"
+                continue
+            }
             switch component {
             case .index(let i): out += "[\(i)]"
             case .key(let k):
