@@ -116,6 +116,9 @@ extension DocumentDecoder {
                 v = p
             }
             var cycle = Array(walk[(seen[v] ?? 0)...].reversed())
+            // Start the cycle at its first node in document order.
+            let first = cycle.firstIndex(of: cycle.min()!)!
+            cycle = Array(cycle[first...] + cycle[..<first])
             cycle.append(cycle[0])
             inCycle = Set(cycle)
             let names = cycle.map { ids[$0] }.joined(separator: " → ")

@@ -7,8 +7,9 @@ enum Suggestion {
         for candidate in candidates {
             let c = Array(candidate.lowercased())
             let d = distance(w, c)
-            let allowed = max(1, min(3, c.count / 3))
-            if d <= allowed, best == nil || d < best!.1 { best = (candidate, d) }
+            // One- and two-letter names are too short for a typo to be told from a different name.
+            let allowed = min(w.count, c.count) < 3 ? 0 : max(1, min(3, c.count / 3))
+            if d <= allowed, d < max(w.count, c.count), best == nil || d < best!.1 { best = (candidate, d) }
         }
         return best?.0
     }
