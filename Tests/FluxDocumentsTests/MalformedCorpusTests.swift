@@ -141,3 +141,35 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct LargeStructureTests {
+    @Test func hugeGraphIsRefusedQuickly() {
+        var text = doc("  - id: g\n    graph:\n      start: n0\n      end: n1\n      nodes:\n")
+        for i in 0..<3_000 { text += "        n\(i): {set: \(i)}\n" }
+        text += "      edges:\n"
+        for i in 0..<2_999 { text += "        - {from: n\(i), to: n\(i + 1)}\n" }
+        let start = ContinuousClock.now
+        let errors = DocumentParser.validate(text: text, sourceName: "graph.yaml")
+        #expect(errors.contains { $0.message == "a graph may have at most 1000 nodes, found 3000" })
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
+
+    @Test func longChainGraphAtTheLimitValidates() throws {
+        var text = doc("  - id: g\n    graph:\n      start: n0\n      end: n999\n      nodes:\n")
+        for i in 0..<1_000 { text += "        n\(i): {set: \"${{ \(i == 0 ? "0" : "steps.n\(i - 1).output + 1") }}\"}\n" }
+        text += "      edges:\n"
+        for i in 0..<999 { text += "        - {from: n\(i), to: n\(i + 1)}\n" }
+        let w = try workflow(text)
+        guard case .graph(let g) = w.steps[0].kind else { throw TestFailure("a graph") }
+        #expect(g.nodes.count == 1_000)
+    }
+
+    @Test func manyStepsValidate() throws {
+        var text = doc("")
+        for i in 0..<5_000 { text += "  - id: s\(i)\n    set: \"${{ \(i == 0 ? "0" : "steps.s\(i - 1).output") }}\"\n" }
+        let start = ContinuousClock.now
+        let w = try workflow(text)
+        #expect(w.steps.count == 5_000)
+        #expect(ContinuousClock.now - start < .seconds(20))
+    }
+}

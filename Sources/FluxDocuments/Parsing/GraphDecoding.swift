@@ -1,6 +1,9 @@
 import FluxCore
 
 extension DocumentDecoder {
+    /// Graph checks are quadratic in the node count; this keeps them fast.
+    static let maxGraphNodes = 1_000
+
     mutating func decodeGraph(_ node: SourceNode, _ path: DocumentPath, _ scope: Scope) -> StepKind? {
         guard let entries = node.entries else {
             report(node, path, "expected {nodes: {…}, edges: […], start: <node>, end: <node>}, found \(node.foundDescription)")
@@ -13,6 +16,10 @@ extension DocumentDecoder {
         }
         guard let nodeEntries = nodesNode.entries, !nodeEntries.isEmpty else {
             report(nodesNode, path / "nodes", "expected a non-empty object of node id to step, found \(nodesNode.foundDescription)")
+            return nil
+        }
+        if nodeEntries.count > Self.maxGraphNodes {
+            report(nodesNode, path / "nodes", "a graph may have at most \(Self.maxGraphNodes) nodes, found \(nodeEntries.count)")
             return nil
         }
         let ids = nodeEntries.map(\.key)
