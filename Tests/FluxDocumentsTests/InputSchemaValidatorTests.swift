@@ -161,3 +161,24 @@ import Testing
         #expect(validator.violations(of: ["user": ["age": 30]]).isEmpty)
     }
 }
+
+@Suite struct DocumentInputValidationTests {
+    @Test func workflowAndPauseValidators() throws {
+        let w = try workflow("""
+        flux: 1
+        name: t
+        input: {type: object, required: [n], properties: {n: {type: integer}}}
+        steps:
+          - id: ask
+            pause: ask
+            input: {type: boolean}
+        """)
+        #expect(throws: Never.self) { try w.validateInput(["n": 1]) }
+        #expect(throws: InputValidationError.self) { try w.validateInput(["n": "1"]) }
+        guard case .pause(let pause) = w.steps[0].kind else { throw TestFailure("a pause") }
+        #expect(pause.inputValidator?.violations(of: "yes", root: "resume").map(\.description) == ["resume: expected boolean, found \"yes\""])
+        let open = try workflow(doc("  - id: a\n    set: 1\n"))
+        #expect(open.inputValidator == nil)
+        #expect(throws: Never.self) { try open.validateInput(["anything": true]) }
+    }
+}

@@ -204,3 +204,22 @@ public struct InputValidationError: Error, Sendable, Hashable, CustomStringConve
 
     public var description: String { violations.map(\.description).joined(separator: "\n") }
 }
+
+extension WorkflowDocument {
+    /// A validator for ``inputSchema``; `nil` when the workflow accepts any input.
+    public var inputValidator: InputSchemaValidator? {
+        inputSchema.map(InputSchemaValidator.init(checkedSchema:))
+    }
+
+    /// Throws when `input` does not satisfy the workflow's input schema (paths start at `input`).
+    public func validateInput(_ input: JSONValue) throws(InputValidationError) {
+        try inputValidator?.validate(input, root: "input")
+    }
+}
+
+extension PausePoint {
+    /// A validator for the resume input; `nil` when any resume input is accepted.
+    public var inputValidator: InputSchemaValidator? {
+        inputSchema.map(InputSchemaValidator.init(checkedSchema:))
+    }
+}
