@@ -388,3 +388,22 @@ import Testing
         }
     }
 }
+
+@Suite struct ExpressionOverflowTests {
+    @Test func extremeIntegersFailCleanly() throws {
+        for text in ["-9223372036854775807 - 2", "(-9223372036854775807 - 1) / -1", "(-9223372036854775807 - 1) * -1",
+                     "range(-9223372036854775807, 9223372036854775807)", "range(9223372036854775807, -9223372036854775807, -1)",
+                     "sum([9223372036854775807, 1])", "-(-9223372036854775807 - 1)"] {
+            #expect(throws: ExpressionError.self, "\(text)") { try eval(text) }
+        }
+        #expect(try eval("(-9223372036854775807 - 1) % -1") == 0)
+        #expect(try eval("10 / -1") == -10)
+    }
+
+    @Test func jsonDocumentsRespectTheValueLimit() {
+        let text = "{\"flux\": 1, \"name\": \"t\", \"steps\": [{\"id\": \"a\", \"set\": [" + Array(repeating: "1", count: 2_000).joined(separator: ",") + "]}]}"
+        let errors = DocumentParser.validate(text: text, sourceName: "many.json", limits: DocumentLimits(maxNodes: 1_000))
+        #expect(errors.count == 1)
+        #expect(errors.first?.message.contains("more than 1000 values") == true)
+    }
+}

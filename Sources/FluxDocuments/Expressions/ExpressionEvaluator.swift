@@ -233,7 +233,11 @@ public struct ExpressionEvaluator: Sendable {
                 return .int(value)
             case .divide:
                 guard b != 0 else { throw fail(e, "division by zero") }
-                if a % b == 0, !(a == Int.min && b == -1) { return .int(a / b) }
+                if b == -1 {
+                    guard a != Int.min else { throw fail(e, "integer overflow") }
+                    return .int(-a)
+                }
+                if a % b == 0 { return .int(a / b) }
                 return .double(Double(a) / Double(b))
             case .remainder:
                 guard b != 0 else { throw fail(e, "division by zero") }
@@ -409,9 +413,10 @@ public struct ExpressionEvaluator: Sendable {
             let stop = args.count > 1 ? try integer(1) : try integer(0)
             let step = args.count > 2 ? try integer(2) : 1
             guard step != 0 else { throw fail(e, "range() step must not be 0") }
-            let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-            guard count <= limits.maxArrayLength else {
-                throw fail(e, "range() would have \(count) elements, more than the limit of \(limits.maxArrayLength)")
+            // Counted in floating point so that extreme bounds cannot overflow.
+            let count = max(0, ((Double(stop) - Double(start)) / Double(step)).rounded(.up))
+            guard count <= Double(limits.maxArrayLength) else {
+                throw fail(e, "range() would have \(Int(min(count, 1e18))) elements, more than the limit of \(limits.maxArrayLength)")
             }
             return .array(stride(from: start, to: stop, by: step).map { .int($0) })
         case .format:

@@ -49,9 +49,13 @@ struct DocumentReader {
             } catch let e {
                 throw error("invalid JSON: \(e.message)", line: e.line, column: e.column)
             }
-            // Compose through the YAML reader for line and column; fall back to the plain JSON value.
+            // Compose through the YAML reader for line and column; fall back to the plain JSON value in the rare
+            // cases libyaml reads valid JSON differently (very long keys, for instance).
             if let node = try? compose(text) {
-                if let converted = try? convert(node, depth: 0, path: .root) { return (converted, .json) }
+                return (try convert(node, depth: 0, path: .root), .json)
+            }
+            if Self.count(parsed, upTo: limits.maxNodes) > limits.maxNodes {
+                throw error("the document has more than \(limits.maxNodes) values; it is too large")
             }
             return (SourceNode(json: parsed), .json)
         }
@@ -249,6 +253,21 @@ struct DocumentReader {
         }
         guard i == bytes.count, let d = Double(text) else { return nil }
         return .double(d)
+    }
+
+    /// How many values `value` holds, counting stops a little past `limit`.
+    static func count(_ value: JSONValue, upTo limit: Int) -> Int {
+        var total = 0
+        var stack = [value]
+        while let v = stack.popLast(), total <= limit {
+            total += 1
+            switch v {
+            case .array(let a): stack.append(contentsOf: a)
+            case .object(let o): stack.append(contentsOf: o.values)
+            default: break
+            }
+        }
+        return total
     }
 
     // MARK: - Pre-checks on the raw text
