@@ -4,7 +4,7 @@ import Testing
 @testable import FluxDocuments
 
 @Suite struct ExampleDocumentTests {
-    static let examples: [String] = (try? TestPaths.files(in: TestPaths.examples).map(\.lastPathComponent)) ?? []
+    static let examples: [String] = (try? TestPaths.exampleFiles().map(\.lastPathComponent)) ?? []
 
     static let required = [
         "hello_world", "parallel_tasks", "simple_pipeline", "nested_tasks", "determinism", "sleep", "pause",

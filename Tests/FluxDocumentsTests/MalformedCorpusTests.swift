@@ -115,7 +115,7 @@ import Testing
     @Test func mutatedExamplesNeverCrash() throws {
         // Cut every example at many points: each prefix either parses or fails with located errors.
         var generator = SplitMix64(seed: 7)
-        for url in try TestPaths.files(in: TestPaths.examples) {
+        for url in try TestPaths.exampleFiles() {
             let text = try String(contentsOf: url, encoding: .utf8)
             let characters = Array(text)
             for _ in 0..<15 {

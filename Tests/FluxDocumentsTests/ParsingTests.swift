@@ -272,7 +272,10 @@ import Testing
         """, sourceName: "many.yaml")
         #expect(docs.map(\.name) == ["first", "second"])
         #expect(docs[0].location.path == "workflows[0]")
-        #expect(docs[0].steps[0].location == SourceLocation(path: "workflows[0].steps[0]", line: 5, column: 9))
+        #expect(docs[0].steps[0].location == SourceLocation(path: "steps[0]", line: 5, column: 9))
+        // Step paths do not depend on where the workflow sits in the document.
+        let alone = try DocumentParser.parse(text: docs[1].source, sourceName: "second.json")[0]
+        #expect(alone.steps[0].location.path == docs[1].steps[0].location.path)
         // Each workflow's source is its own content, re-serialized, with the format version.
         let again = try DocumentParser.parse(text: docs[0].source, sourceName: "first.json")
         #expect(again[0].contentHash == docs[0].contentHash)

@@ -40,7 +40,7 @@ import Testing
 
     @Test func examplesConformToTheJSONSchema() throws {
         let python = try Self.python()
-        let files = try TestPaths.files(in: TestPaths.examples).map(\.path)
+        let files = try TestPaths.exampleFiles().map(\.path)
         #expect(files.count >= 23)
         let result = try Self.run(python, [TestPaths.scripts.appendingPathComponent("validate_examples.py").path, TestPaths.schema.path] + files)
         #expect(result.status == 0, "\(result.output)")

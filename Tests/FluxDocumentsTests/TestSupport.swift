@@ -13,6 +13,11 @@ enum TestPaths {
     static func files(in directory: URL) throws -> [URL] {
         try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map { directory.appendingPathComponent($0) }
     }
+
+    /// The example documents (YAML and JSON files; not the README).
+    static func exampleFiles() throws -> [URL] {
+        try files(in: examples).filter { ["yaml", "yml", "json"].contains($0.pathExtension) }
+    }
 }
 
 /// Parses a one-workflow document, failing the test with all errors when it does not parse.

@@ -22,7 +22,8 @@ public struct Step: Sendable, Hashable, Identifiable {
 public struct StepBody: Sendable, Hashable {
     public let kind: StepKind
     public let options: StepOptions
-    /// Where the body is in the document (`path` is stable for a given document, so usable in task names).
+    /// Where the body is: `path` is relative to its workflow (`steps[2].fallback`, also for a workflow read from a
+    /// `workflows:` list) and stable for given content, so usable in task names; line and column are in the text read.
     public let location: SourceLocation
 
     public init(kind: StepKind, options: StepOptions = StepOptions(), location: SourceLocation) {

@@ -101,6 +101,9 @@ struct DocumentDecoder {
     var order = 0
     var orderStack: [Int] = []
     var pending: [PendingReference] = []
+    /// Path components of the workflow inside the document (`workflows[1]`), left out of model locations so that a
+    /// step's path is the same whether the workflow is read from a list or on its own.
+    var locationPrefix = 0
 
     struct StepRecord {
         var path: String
@@ -148,6 +151,13 @@ struct DocumentDecoder {
             if ca != cb { return ca < cb }
             return a.offset < b.offset
         }.map(\.element)
+    }
+
+    /// A model location: the path relative to the workflow, with the line and column in the original text.
+    func location(_ node: SourceNode, _ path: DocumentPath) -> SourceLocation {
+        var relative = DocumentPath()
+        relative.components = Array(path.components.dropFirst(locationPrefix))
+        return SourceLocation(path: relative.description, line: node.line, column: node.column)
     }
 
     mutating func report(_ node: SourceNode?, _ path: DocumentPath, _ message: String) {
@@ -211,6 +221,7 @@ struct DocumentDecoder {
         order = 0
         orderStack = []
         pending = []
+        locationPrefix = path.components.count
         let errorsBefore = errors.count
 
         guard let entries = node.entries else {

@@ -154,7 +154,7 @@ extension DocumentDecoder {
             return nil
         }
         guard let kind = decodeKind(kindEntry, in: node, path: path, scope: scope, selfID: selfID) else { return nil }
-        return StepBody(kind: kind, options: options, location: SourceLocation(path: path.description, line: node.line, column: node.column))
+        return StepBody(kind: kind, options: options, location: location(node, path))
     }
 
     mutating func decodeOptions(_ node: SourceNode, path: DocumentPath, scope: Scope, selfID: String?) -> StepOptions {
