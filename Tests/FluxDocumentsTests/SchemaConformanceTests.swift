@@ -29,10 +29,16 @@ import Testing
         let check = FileManager.default.isExecutableFile(atPath: python)
             ? try run(python, ["-c", "import jsonschema, yaml"]) : (status: 1, output: "")
         if check.status == 0 { return python }
-        let python3 = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
-            ?? "/usr/bin/env"
-        let create = try run(python3, (python3.hasSuffix("env") ? ["python3"] : []) + ["-m", "venv", "--clear", venv.path])
-        guard create.status == 0 else { throw TestFailure("python3 -m venv failed: \(create.output)") }
+        // The system Python first, then whatever `python3` the PATH names.
+        var failures: [String] = []
+        var created = false
+        for (executable, prefix) in [("/usr/bin/python3", [String]()), ("/usr/bin/env", ["python3"])]
+        where FileManager.default.isExecutableFile(atPath: executable) {
+            let create = try run(executable, prefix + ["-m", "venv", "--clear", venv.path])
+            if create.status == 0 { created = true; break }
+            failures.append("\(executable) \(prefix.joined()) -m venv: \(create.output)")
+        }
+        guard created else { throw TestFailure("could not create a Python venv: \(failures.joined(separator: "\n"))") }
         let install = try run(venv.appendingPathComponent("bin/pip").path, ["install", "--quiet", "--disable-pip-version-check", "jsonschema", "pyyaml"])
         guard install.status == 0 else { throw TestFailure("pip install jsonschema pyyaml failed: \(install.output)") }
         return python
