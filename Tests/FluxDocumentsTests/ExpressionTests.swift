@@ -23,7 +23,7 @@ import Testing
         ("not true or true", "!true || true", .bool(true)),
     ])
     func precedence(_ text: String, _ rendered: String, _ value: JSONValue) throws {
-        let e = try Expression(parsing: text)
+        let e = try ExpressionNode(parsing: text)
         #expect(try evaluator.evaluate(e, in: ExpressionScope()) == value)
         if text.hasPrefix("not 1") {
             // `not` binds looser than comparison: not (1 == 2)
@@ -110,7 +110,7 @@ import Testing
     ])
     func syntaxErrors(_ text: String, _ message: String) {
         #expect {
-            _ = try Expression(parsing: text)
+            _ = try ExpressionNode(parsing: text)
         } throws: { error in
             "\(error)".contains(message)
         }
@@ -118,7 +118,7 @@ import Testing
 
     @Test func syntaxErrorNamesThePosition() {
         do {
-            _ = try Expression(parsing: "1 + (2 * )")
+            _ = try ExpressionNode(parsing: "1 + (2 * )")
             Issue.record("should not parse")
         } catch {
             #expect(error.offset == 9)
@@ -128,29 +128,29 @@ import Testing
 
     @Test func limitsOnLengthAndDepth() {
         let long = Array(repeating: "1", count: 2_100).joined(separator: "+")
-        #expect(throws: ExpressionSyntaxError.self) { try Expression(parsing: long) }
-        #expect(throws: ExpressionSyntaxError.self) { try Expression(parsing: String(repeating: "(", count: 65) + "1" + String(repeating: ")", count: 65)) }
-        #expect(throws: ExpressionSyntaxError.self) { try Expression(parsing: String(repeating: "-", count: 200) + "x") }
-        #expect(throws: ExpressionSyntaxError.self) { try Expression(parsing: String(repeating: "[", count: 3_000)) }
-        #expect(throws: ExpressionSyntaxError.self) { try Expression(parsing: Array(repeating: "1", count: 70).joined(separator: " + ")) }
-        #expect(throws: Never.self) { try Expression(parsing: String(repeating: "(", count: 60) + "1" + String(repeating: ")", count: 60)) }
-        #expect(throws: Never.self) { try Expression(parsing: Array(repeating: "1", count: 60).joined(separator: " + ")) }
+        #expect(throws: ExpressionSyntaxError.self) { try ExpressionNode(parsing: long) }
+        #expect(throws: ExpressionSyntaxError.self) { try ExpressionNode(parsing: String(repeating: "(", count: 65) + "1" + String(repeating: ")", count: 65)) }
+        #expect(throws: ExpressionSyntaxError.self) { try ExpressionNode(parsing: String(repeating: "-", count: 200) + "x") }
+        #expect(throws: ExpressionSyntaxError.self) { try ExpressionNode(parsing: String(repeating: "[", count: 3_000)) }
+        #expect(throws: ExpressionSyntaxError.self) { try ExpressionNode(parsing: Array(repeating: "1", count: 70).joined(separator: " + ")) }
+        #expect(throws: Never.self) { try ExpressionNode(parsing: String(repeating: "(", count: 60) + "1" + String(repeating: ")", count: 60)) }
+        #expect(throws: Never.self) { try ExpressionNode(parsing: Array(repeating: "1", count: 60).joined(separator: " + ")) }
         // A custom limit.
         #expect(throws: ExpressionSyntaxError.self) {
-            try Expression(parsing: "((1))", limits: DocumentLimits(maxExpressionDepth: 1))
+            try ExpressionNode(parsing: "((1))", limits: DocumentLimits(maxExpressionDepth: 1))
         }
     }
 
     @Test func renderingRoundTrips() throws {
         for text in ["steps.a.output.items[0]['odd key']", "format('{0}-{1}', input.a, -input.b)", "!(a_b)".replacingOccurrences(of: "a_b", with: "input"),
                      "[1, {\"k\": [true, null]}]", "input.x || 'd' && (1 + 2) * 3 >= 9"] {
-            let e = try Expression(parsing: text)
-            #expect(try Expression(parsing: e.description) == e, "\(text) → \(e)")
+            let e = try ExpressionNode(parsing: text)
+            #expect(try ExpressionNode(parsing: e.description) == e, "\(text) → \(e)")
         }
     }
 
     @Test func referencedNames() throws {
-        let e = try Expression(parsing: "steps.a.output + steps['b'].output + secrets.TOKEN + length(secrets['KEY']) + input")
+        let e = try ExpressionNode(parsing: "steps.a.output + steps['b'].output + secrets.TOKEN + length(secrets['KEY']) + input")
         #expect(e.referencedSteps == ["a", "b"])
         #expect(e.referencedSecrets == ["TOKEN", "KEY"])
         #expect(e.referencedVariables == [.steps, .secrets, .input])
@@ -254,9 +254,9 @@ import Testing
 
     @Test func everyFunctionIsCovered() {
         // Keeps the table above honest when a function is added.
-        let covered: Set<Function> = [.length, .upper, .lower, .trim, .join, .split, .json, .fromjson, .keys, .values, .contains,
+        let covered: Set<ExpressionFunction> = [.length, .upper, .lower, .trim, .join, .split, .json, .fromjson, .keys, .values, .contains,
                                       .default, .startswith, .endswith, .replace, .tostring, .tonumber, .sum, .min, .max, .range, .format]
-        #expect(covered == Set(Function.allCases))
+        #expect(covered == Set(ExpressionFunction.allCases))
     }
 
     @Test(arguments: [
@@ -309,8 +309,8 @@ import Testing
         #expect(try eval("length(input.big + 'y')", scope) == 700_001)
         // Custom limits.
         let strict = ExpressionEvaluator(limits: EvaluationLimits(maxStringBytes: 4, maxArrayLength: 2))
-        #expect(throws: ExpressionError.self) { try strict.evaluate(try Expression(parsing: "'abc' + 'de'"), in: ExpressionScope()) }
-        #expect(throws: ExpressionError.self) { try strict.evaluate(try Expression(parsing: "range(3)"), in: ExpressionScope()) }
+        #expect(throws: ExpressionError.self) { try strict.evaluate(try ExpressionNode(parsing: "'abc' + 'de'"), in: ExpressionScope()) }
+        #expect(throws: ExpressionError.self) { try strict.evaluate(try ExpressionNode(parsing: "range(3)"), in: ExpressionScope()) }
     }
 }
 

@@ -51,7 +51,7 @@ import Testing
 
     @Test func everyFunctionIsDocumented() throws {
         let text = try String(contentsOf: TestPaths.root.appendingPathComponent("docs/workflow-format.md"), encoding: .utf8)
-        for function in Function.allCases {
+        for function in ExpressionFunction.allCases {
             #expect(text.contains("`\(function.rawValue)("), "\(function.rawValue) is documented")
         }
         for kind in StepKind.names {

@@ -25,7 +25,7 @@ import Testing
         #expect(w.steps.count == 1)
         #expect(w.steps[0].id == "greet")
         #expect(w.steps[0].kind == .set(.interpolation([.text("Hello, "), .expression(.variable(.input))])))
-        #expect(w.steps[0].location == SourceLocation(path: "steps[0]", line: 7, column: 5))
+        #expect(w.steps[0].location == DocumentLocation(path: "steps[0]", line: 7, column: 5))
         #expect(w.output == .expression(.member(.member(.variable(.steps), "greet"), "output")))
         #expect(w.source == text)
         #expect(w.sourceFormat == .yaml)
@@ -272,7 +272,7 @@ import Testing
         """, sourceName: "many.yaml")
         #expect(docs.map(\.name) == ["first", "second"])
         #expect(docs[0].location.path == "workflows[0]")
-        #expect(docs[0].steps[0].location == SourceLocation(path: "steps[0]", line: 5, column: 9))
+        #expect(docs[0].steps[0].location == DocumentLocation(path: "steps[0]", line: 5, column: 9))
         // Step paths do not depend on where the workflow sits in the document.
         let alone = try DocumentParser.parse(text: docs[1].source, sourceName: "second.json")[0]
         #expect(alone.steps[0].location.path == docs[1].steps[0].location.path)

@@ -46,7 +46,7 @@ let evaluator = ExpressionEvaluator()
 
 /// Evaluates one `${{ }}`-free expression text.
 func eval(_ text: String, _ scope: ExpressionScope = ExpressionScope()) throws -> JSONValue {
-    try evaluator.evaluate(try Expression(parsing: text), in: scope)
+    try evaluator.evaluate(try ExpressionNode(parsing: text), in: scope)
 }
 
 /// Evaluates a template given as a JSON value.

@@ -47,7 +47,7 @@ public struct DocumentValidationError: Error, Sendable, Hashable, CustomStringCo
 }
 
 /// Where a part of a document came from: its path and, for YAML and JSON text, its line and column.
-public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+public struct DocumentLocation: Sendable, Hashable, CustomStringConvertible {
     public var path: String
     public var line: Int?
     public var column: Int?

@@ -14,7 +14,7 @@ public struct Step: Sendable, Hashable, Identifiable {
 
     public var kind: StepKind { body.kind }
     public var options: StepOptions { body.options }
-    public var location: SourceLocation { body.location }
+    public var location: DocumentLocation { body.location }
 }
 
 /// What a step does and how: the part of a step without its id. `fallback`, `rollback` and a `map`'s per-item
@@ -24,9 +24,9 @@ public struct StepBody: Sendable, Hashable {
     public let options: StepOptions
     /// Where the body is: `path` is relative to its workflow (`steps[2].fallback`, also for a workflow read from a
     /// `workflows:` list) and stable for given content, so usable in task names; line and column are in the text read.
-    public let location: SourceLocation
+    public let location: DocumentLocation
 
-    public init(kind: StepKind, options: StepOptions = StepOptions(), location: SourceLocation) {
+    public init(kind: StepKind, options: StepOptions = StepOptions(), location: DocumentLocation) {
         self.kind = kind
         self.options = options
         self.location = location

@@ -24,7 +24,7 @@ public struct WorkflowDocument: Sendable, Hashable {
     /// The workflow output; `nil` means the output of the last top-level step.
     public let output: Template?
     /// Where the workflow starts in its source.
-    public let location: SourceLocation
+    public let location: DocumentLocation
     /// The workflow as a JSON value, exactly as written (keys sorted when serialized); `flux` is always present.
     public let normalized: JSONValue
     /// SHA-256 (lowercase hex) of `normalized.canonicalJSON`: equal for documents that differ only in layout.
@@ -36,7 +36,7 @@ public struct WorkflowDocument: Sendable, Hashable {
     public let sourceName: String
 
     public init(formatVersion: Int, name: String, description: String?, inputSchema: JSONValue?, secrets: [String], steps: [Step],
-                output: Template?, location: SourceLocation, normalized: JSONValue, contentHash: String, source: String,
+                output: Template?, location: DocumentLocation, normalized: JSONValue, contentHash: String, source: String,
                 sourceFormat: DocumentFormat, sourceName: String) {
         self.formatVersion = formatVersion
         self.name = name

@@ -52,7 +52,7 @@ public struct ExpressionEvaluator: Sendable {
     }
 
     /// Evaluates one expression.
-    public func evaluate(_ expression: Expression, in scope: ExpressionScope) throws(ExpressionError) -> JSONValue {
+    public func evaluate(_ expression: ExpressionNode, in scope: ExpressionScope) throws(ExpressionError) -> JSONValue {
         switch expression {
         case .literal(let v):
             return v
@@ -125,7 +125,7 @@ public struct ExpressionEvaluator: Sendable {
 
     // MARK: - Names
 
-    private func variable(_ v: Expression.Variable, in scope: ExpressionScope, _ e: Expression) throws(ExpressionError) -> JSONValue {
+    private func variable(_ v: ExpressionNode.Variable, in scope: ExpressionScope, _ e: ExpressionNode) throws(ExpressionError) -> JSONValue {
         switch v {
         case .input: return scope.input
         case .steps: return .object(scope.steps.mapValues { ["output": $0] })
@@ -145,28 +145,28 @@ public struct ExpressionEvaluator: Sendable {
         }
     }
 
-    private func stepOutput(_ id: String, in scope: ExpressionScope, _ e: Expression) throws(ExpressionError) -> JSONValue {
+    private func stepOutput(_ id: String, in scope: ExpressionScope, _ e: ExpressionNode) throws(ExpressionError) -> JSONValue {
         guard let output = scope.steps[id] else {
             throw ExpressionError(subject: e.description, message: "step \"\(id)\" has no output at this point (it has not run)", isLookupFailure: true)
         }
         return ["output": output]
     }
 
-    private func secret(_ name: String, in scope: ExpressionScope, _ e: Expression) throws(ExpressionError) -> JSONValue {
+    private func secret(_ name: String, in scope: ExpressionScope, _ e: ExpressionNode) throws(ExpressionError) -> JSONValue {
         guard let value = scope.secrets[name] else {
             throw ExpressionError(subject: e.description, message: "secret \"\(name)\" is not available", isLookupFailure: true)
         }
         return .string(value)
     }
 
-    private func member(_ base: JSONValue, _ name: String, _ e: Expression) throws(ExpressionError) -> JSONValue {
+    private func member(_ base: JSONValue, _ name: String, _ e: ExpressionNode) throws(ExpressionError) -> JSONValue {
         guard case .object(let object) = base else {
             throw ExpressionError(subject: e.description, message: "cannot read .\(name) of \(Self.a(base))", isLookupFailure: true)
         }
         return object[name] ?? .null
     }
 
-    private func subscriptValue(_ base: JSONValue, _ index: JSONValue, _ e: Expression) throws(ExpressionError) -> JSONValue {
+    private func subscriptValue(_ base: JSONValue, _ index: JSONValue, _ e: ExpressionNode) throws(ExpressionError) -> JSONValue {
         switch (base, index) {
         case (.object, .string(let key)):
             return try member(base, key, e)
@@ -192,7 +192,7 @@ public struct ExpressionEvaluator: Sendable {
 
     // MARK: - Operators
 
-    private func binary(_ op: Expression.BinaryOperator, _ l: JSONValue, _ r: JSONValue, _ e: Expression) throws(ExpressionError) -> JSONValue {
+    private func binary(_ op: ExpressionNode.BinaryOperator, _ l: JSONValue, _ r: JSONValue, _ e: ExpressionNode) throws(ExpressionError) -> JSONValue {
         switch op {
         case .equal: return .bool(Self.equal(l, r))
         case .notEqual: return .bool(!Self.equal(l, r))
@@ -218,7 +218,7 @@ public struct ExpressionEvaluator: Sendable {
         }
     }
 
-    private func arithmetic(_ op: Expression.BinaryOperator, _ l: JSONValue, _ r: JSONValue, _ e: Expression) throws(ExpressionError) -> JSONValue {
+    private func arithmetic(_ op: ExpressionNode.BinaryOperator, _ l: JSONValue, _ r: JSONValue, _ e: ExpressionNode) throws(ExpressionError) -> JSONValue {
         guard l.doubleValue != nil, r.doubleValue != nil else {
             var message = "cannot apply \(op.rawValue) to \(Self.a(l)) and \(Self.a(r))"
             if op == .add, l.stringValue != nil || r.stringValue != nil { message += "; convert with tostring() or use interpolation" }
@@ -266,7 +266,7 @@ public struct ExpressionEvaluator: Sendable {
         return .double(result)
     }
 
-    private func compare(_ l: JSONValue, _ r: JSONValue, _ e: Expression) throws(ExpressionError) -> Int {
+    private func compare(_ l: JSONValue, _ r: JSONValue, _ e: ExpressionNode) throws(ExpressionError) -> Int {
         switch (l, r) {
         case (.int(let a), .int(let b)): return a < b ? -1 : (a == b ? 0 : 1)
         case (.string(let a), .string(let b)):
@@ -292,7 +292,7 @@ public struct ExpressionEvaluator: Sendable {
 
     // MARK: - Functions
 
-    private func call(_ f: Function, _ args: [JSONValue], _ e: Expression) throws(ExpressionError) -> JSONValue {
+    private func call(_ f: ExpressionFunction, _ args: [JSONValue], _ e: ExpressionNode) throws(ExpressionError) -> JSONValue {
         func string(_ i: Int) throws(ExpressionError) -> String {
             guard case .string(let s) = args[i] else {
                 throw fail(e, "\(f.rawValue)() expects a string as argument \(i + 1), found \(Self.a(args[i]))")
@@ -424,7 +424,7 @@ public struct ExpressionEvaluator: Sendable {
         }
     }
 
-    private func format(_ template: String, _ args: [JSONValue], _ e: Expression) throws(ExpressionError) -> String {
+    private func format(_ template: String, _ args: [JSONValue], _ e: ExpressionNode) throws(ExpressionError) -> String {
         var out = ""
         let chars = Array(template)
         var i = 0
@@ -464,7 +464,7 @@ public struct ExpressionEvaluator: Sendable {
 
     // MARK: - Helpers
 
-    private func checked(_ value: JSONValue, _ e: Expression) throws(ExpressionError) -> JSONValue {
+    private func checked(_ value: JSONValue, _ e: ExpressionNode) throws(ExpressionError) -> JSONValue {
         switch value {
         case .string(let s) where s.utf8.count > limits.maxStringBytes:
             throw fail(e, "the result is longer than \(limits.maxStringBytes) bytes")
@@ -475,7 +475,7 @@ public struct ExpressionEvaluator: Sendable {
         }
     }
 
-    private func fail(_ e: Expression, _ message: String) -> ExpressionError {
+    private func fail(_ e: ExpressionNode, _ message: String) -> ExpressionError {
         ExpressionError(subject: e.description, message: message)
     }
 

@@ -31,7 +31,7 @@ struct ExpressionParser {
         ExpressionSyntaxError(expression: text, offset: offset ?? tokenStart, message: message)
     }
 
-    mutating func parse() throws(ExpressionSyntaxError) -> Expression {
+    mutating func parse() throws(ExpressionSyntaxError) -> ExpressionNode {
         if scalars.count > maxLength {
             throw error("the expression is \(scalars.count) characters long, more than the limit of \(maxLength)", at: 0)
         }
@@ -44,9 +44,9 @@ struct ExpressionParser {
 
     // MARK: - Grammar
 
-    typealias Parsed = (Expression, Int)
+    typealias Parsed = (ExpressionNode, Int)
 
-    private mutating func node(_ e: Expression, depth: Int) throws(ExpressionSyntaxError) -> Parsed {
+    private mutating func node(_ e: ExpressionNode, depth: Int) throws(ExpressionSyntaxError) -> Parsed {
         if depth > maxDepth { throw error("the expression is nested more than \(maxDepth) levels deep") }
         return (e, depth)
     }
@@ -90,7 +90,7 @@ struct ExpressionParser {
         return try parseBinary(level: 3)
     }
 
-    private static let levels: [Int: [String: Expression.BinaryOperator]] = [
+    private static let levels: [Int: [String: ExpressionNode.BinaryOperator]] = [
         3: ["==": .equal, "!=": .notEqual],
         4: ["<": .less, "<=": .lessOrEqual, ">": .greater, ">=": .greaterOrEqual],
         5: ["+": .add, "-": .subtract],
@@ -110,7 +110,7 @@ struct ExpressionParser {
 
     private mutating func parseUnary() throws(ExpressionSyntaxError) -> Parsed {
         if token == .symbol("!") || token == .symbol("-") {
-            let op: Expression.UnaryOperator = token == .symbol("!") ? .not : .negate
+            let op: ExpressionNode.UnaryOperator = token == .symbol("!") ? .not : .negate
             try enter()
             defer { leave() }
             try advance()
@@ -168,16 +168,16 @@ struct ExpressionParser {
             default: break
             }
             if token == .symbol("(") {
-                guard let function = Function(rawValue: name) else {
+                guard let function = ExpressionFunction(rawValue: name) else {
                     var message = "unknown function \"\(name)\""
-                    if let s = Suggestion.closest(to: name, in: Function.allCases.map(\.rawValue)) { message += "; did you mean \"\(s)\"?" }
+                    if let s = Suggestion.closest(to: name, in: ExpressionFunction.allCases.map(\.rawValue)) { message += "; did you mean \"\(s)\"?" }
                     else { message += " (see the function list in docs/workflow-format.md)" }
                     if name == "now" { message = "there is no now() function: use a `builtin: now` step, whose time is recorded so that replays see the same value" }
                     throw error(message, at: start)
                 }
                 try enter()
                 try advance()
-                var args: [Expression] = []
+                var args: [ExpressionNode] = []
                 var depth = 1
                 if token != .symbol(")") {
                     while true {
@@ -196,12 +196,12 @@ struct ExpressionParser {
                 }
                 return try node(.call(function, args), depth: depth)
             }
-            guard let variable = Expression.Variable(rawValue: name) else {
-                if Function(rawValue: name) != nil {
-                    throw error("\(name) is a function; call it as \(Function(rawValue: name)!.signature)", at: start)
+            guard let variable = ExpressionNode.Variable(rawValue: name) else {
+                if ExpressionFunction(rawValue: name) != nil {
+                    throw error("\(name) is a function; call it as \(ExpressionFunction(rawValue: name)!.signature)", at: start)
                 }
                 var message = "unknown name \"\(name)\""
-                if let s = Suggestion.closest(to: name, in: Expression.Variable.allCases.map(\.rawValue)) { message += "; did you mean \"\(s)\"?" }
+                if let s = Suggestion.closest(to: name, in: ExpressionNode.Variable.allCases.map(\.rawValue)) { message += "; did you mean \"\(s)\"?" }
                 else { message += "; an expression starts from input, steps, secrets, item, index, previous or output" }
                 throw error(message, at: start)
             }
@@ -216,7 +216,7 @@ struct ExpressionParser {
         case .symbol("["):
             try enter()
             try advance()
-            var items: [Expression] = []
+            var items: [ExpressionNode] = []
             var depth = 1
             if token != .symbol("]") {
                 while true {
@@ -237,7 +237,7 @@ struct ExpressionParser {
         case .symbol("{"):
             try enter()
             try advance()
-            var entries: [Expression.ObjectLiteralEntry] = []
+            var entries: [ExpressionNode.ObjectLiteralEntry] = []
             var depth = 1
             if token != .symbol("}") {
                 while true {

@@ -18,7 +18,7 @@ public indirect enum Template: Sendable, Hashable {
     /// A value without expressions.
     case literal(JSONValue)
     /// A string that is exactly one expression: evaluates to the expression's value, of any type.
-    case expression(Expression)
+    case expression(ExpressionNode)
     /// A string mixing text and expressions: evaluates to a string.
     case interpolation([TemplatePart])
     case array([Template])
@@ -91,7 +91,7 @@ public indirect enum Template: Sendable, Hashable {
                 }
                 let inner = String(String.UnicodeScalarView(scalars[start..<end]))
                 do {
-                    let e = try Expression(parsing: inner.trimmingWhitespace, limits: limits)
+                    let e = try ExpressionNode(parsing: inner.trimmingWhitespace, limits: limits)
                     flushText()
                     parts.append(.expression(e))
                 } catch {
@@ -163,7 +163,7 @@ public indirect enum Template: Sendable, Hashable {
     }
 
     /// Calls `body` on every expression in the template.
-    public func forEachExpression(_ body: (Expression) -> Void) {
+    public func forEachExpression(_ body: (ExpressionNode) -> Void) {
         switch self {
         case .literal: break
         case .expression(let e): body(e)
@@ -204,7 +204,7 @@ public indirect enum Template: Sendable, Hashable {
 /// A piece of an interpolated string.
 public enum TemplatePart: Sendable, Hashable {
     case text(String)
-    case expression(Expression)
+    case expression(ExpressionNode)
 }
 
 extension String {

@@ -154,10 +154,10 @@ struct DocumentDecoder {
     }
 
     /// A model location: the path relative to the workflow, with the line and column in the original text.
-    func location(_ node: SourceNode, _ path: DocumentPath) -> SourceLocation {
+    func location(_ node: SourceNode, _ path: DocumentPath) -> DocumentLocation {
         var relative = DocumentPath()
         relative.components = Array(path.components.dropFirst(locationPrefix))
-        return SourceLocation(path: relative.description, line: node.line, column: node.column)
+        return DocumentLocation(path: relative.description, line: node.line, column: node.column)
     }
 
     mutating func report(_ node: SourceNode?, _ path: DocumentPath, _ message: String) {
@@ -290,7 +290,7 @@ struct DocumentDecoder {
         let source = inList ? normalized.prettyJSON : text
         return WorkflowDocument(
             formatVersion: 1, name: name, description: description, inputSchema: inputSchema, secrets: secrets,
-            steps: steps, output: output, location: SourceLocation(path: path.description, line: node.line, column: node.column),
+            steps: steps, output: output, location: DocumentLocation(path: path.description, line: node.line, column: node.column),
             normalized: normalized, contentHash: DocumentParser.contentHash(of: normalized), source: source,
             sourceFormat: inList ? .json : format, sourceName: file)
     }

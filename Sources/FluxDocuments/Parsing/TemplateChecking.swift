@@ -34,7 +34,7 @@ extension DocumentDecoder {
     }
 
     /// Checks the names an expression uses: context variables allowed here, declared secrets, visible steps.
-    mutating func check(_ e: Expression, _ node: SourceNode, _ path: DocumentPath, _ scope: Scope) {
+    mutating func check(_ e: ExpressionNode, _ node: SourceNode, _ path: DocumentPath, _ scope: Scope) {
         // Iterative walk: expressions are bounded in depth, but this keeps the checker independent of that bound.
         var stack = [e]
         while let current = stack.popLast() {
@@ -95,7 +95,7 @@ extension DocumentDecoder {
         }
     }
 
-    mutating func reference(_ id: String, _ e: Expression, _ node: SourceNode, _ path: DocumentPath) {
+    mutating func reference(_ id: String, _ e: ExpressionNode, _ node: SourceNode, _ path: DocumentPath) {
         if visible[id, default: 0] > 0 { return }
         pending.append(PendingReference(id: id, expression: e.description, line: node.line, column: node.column,
                                         path: path.description, ancestors: ancestors, localOwners: localOwners,

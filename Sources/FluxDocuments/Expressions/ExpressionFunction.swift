@@ -1,6 +1,6 @@
 /// The functions an expression may call. Time is deliberately absent: use the `builtin: now` step,
 /// whose result is recorded, so that a replayed run sees the same time.
-public enum Function: String, Sendable, Hashable, CaseIterable {
+public enum ExpressionFunction: String, Sendable, Hashable, CaseIterable {
     case length, upper, lower, trim, join, split
     case json, fromjson, keys, values, contains
     case `default`, startswith, endswith, replace

@@ -3,18 +3,18 @@ import FluxCore
 /// A parsed `${{ … }}` expression.
 ///
 /// ```swift
-/// let e = try Expression(parsing: "steps.fetch.output.items[0].name")
+/// let e = try ExpressionNode(parsing: "steps.fetch.output.items[0].name")
 /// // .index(.member(.member(.member(.variable(.steps), "fetch"), "output"), "items") …
 /// ```
-public indirect enum Expression: Sendable, Hashable {
+public indirect enum ExpressionNode: Sendable, Hashable {
     case literal(JSONValue)
     case variable(Variable)
-    case member(Expression, String)
-    case index(Expression, Expression)
-    case unary(UnaryOperator, Expression)
-    case binary(BinaryOperator, Expression, Expression)
-    case call(Function, [Expression])
-    case array([Expression])
+    case member(ExpressionNode, String)
+    case index(ExpressionNode, ExpressionNode)
+    case unary(UnaryOperator, ExpressionNode)
+    case binary(BinaryOperator, ExpressionNode, ExpressionNode)
+    case call(ExpressionFunction, [ExpressionNode])
+    case array([ExpressionNode])
     case object([ObjectLiteralEntry])
 
     /// The names an expression can start from.
@@ -69,16 +69,16 @@ public indirect enum Expression: Sendable, Hashable {
 
     public struct ObjectLiteralEntry: Sendable, Hashable {
         public var key: String
-        public var value: Expression
+        public var value: ExpressionNode
 
-        public init(key: String, value: Expression) {
+        public init(key: String, value: ExpressionNode) {
             self.key = key
             self.value = value
         }
     }
 }
 
-extension Expression {
+extension ExpressionNode {
     /// Parses expression text (without the `${{ }}`).
     public init(parsing text: String, limits: DocumentLimits = .default) throws(ExpressionSyntaxError) {
         var parser = ExpressionParser(text: text, maxDepth: limits.maxExpressionDepth, maxLength: limits.maxExpressionLength)
@@ -113,7 +113,7 @@ extension Expression {
     }
 
     /// Calls `body` on this expression and every sub-expression, parents first.
-    public func visit(_ body: (Expression) -> Void) {
+    public func visit(_ body: (ExpressionNode) -> Void) {
         body(self)
         switch self {
         case .literal, .variable: break
@@ -128,7 +128,7 @@ extension Expression {
     }
 }
 
-extension Expression: CustomStringConvertible {
+extension ExpressionNode: CustomStringConvertible {
     /// The expression as text, in a normalized spelling that parses back to the same expression.
     public var description: String { render(parentPrecedence: 0) }
 
