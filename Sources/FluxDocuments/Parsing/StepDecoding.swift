@@ -372,8 +372,13 @@ extension DocumentDecoder {
     }
 
     mutating func decodeHTTP(_ node: SourceNode, _ path: DocumentPath, _ scope: Scope) -> StepKind? {
-        if node.scalar?.value.stringValue != nil {
-            return .http(HTTPRequestSpec(url: template(node, path, scope)))
+        if let text = node.scalar?.value.stringValue {
+            let url = template(node, path, scope)
+            if case .literal = url, !(text.lowercased().hasPrefix("http://") || text.lowercased().hasPrefix("https://")) {
+                report(node, path, "expected an http:// or https:// URL, found \(node.foundDescription)")
+                return nil
+            }
+            return .http(HTTPRequestSpec(url: url))
         }
         guard let entries = node.entries else {
             report(node, path, "expected an HTTP request such as {method: GET, url: \"https://…\"} or a URL, found \(node.foundDescription)")
