@@ -45,7 +45,7 @@ let package = Package(
         ),
         .target(
             name: "FluxDocuments",
-            dependencies: ["FluxCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["FluxCore", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"], swiftSettings: strict),
         .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
-        .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], swiftSettings: strict),
+        .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], exclude: ["Fixtures", "Scripts"], swiftSettings: strict),
         .testTarget(name: "FluxCLITests", dependencies: ["FluxCLI"], swiftSettings: strict),
     ]),
     swiftLanguageModes: [.v6]
