@@ -21,7 +21,15 @@ actor ExecutionRuntime {
     private var pendingState: ExecutionState?
     private var nextSequence: Int
     private var committedSequence: Int
-    private var inFlight: Task<CommitOutcome, any Error>?
+    private var inFlight: InFlightCommit?
+    private var commitCounter = 0
+
+    /// The commit under way: whoever awaits it marks it done, so no waiter spins on a finished task.
+    private struct InFlightCommit {
+        let number: Int
+        let task: Task<CommitOutcome, any Error>
+        let lastSequence: Int
+    }
     /// Set when the execution row does not exist yet: the first flush creates it.
     private var pendingCreate: ExecutionRecord?
 
@@ -81,7 +89,7 @@ actor ExecutionRuntime {
         let target = nextSequence - 1
         while committedSequence < target || pendingState != nil {
             if let current = inFlight {
-                _ = try await current.value
+                try await awaitCommit(current)
                 continue
             }
             let batch = pending
@@ -103,23 +111,32 @@ actor ExecutionRuntime {
                 let commit = ExecutionCommit(executionID: executionID, events: batch, state: newState, claimGeneration: claimGeneration)
                 task = Task { try await store.commit(commit) }
             }
-            inFlight = task
-            do {
-                let outcome = try await task.value
-                inFlight = nil
-                committedSequence = max(committedSequence, last)
-                if outcome.state == .cancelling, !cancelRequested { requestCancel(external: true) }
-                services.notify(executionID)
-            } catch {
-                inFlight = nil
-                throw error
-            }
+            commitCounter += 1
+            let current = InFlightCommit(number: commitCounter, task: task, lastSequence: last)
+            inFlight = current
+            try await awaitCommit(current)
         }
+    }
+
+    /// Waits for a commit and records its effect once, whichever waiter gets there first.
+    private func awaitCommit(_ current: InFlightCommit) async throws {
+        let outcome: CommitOutcome
+        do {
+            outcome = try await current.task.value
+        } catch {
+            if inFlight?.number == current.number { inFlight = nil }
+            throw error
+        }
+        guard inFlight?.number == current.number else { return }
+        inFlight = nil
+        committedSequence = max(committedSequence, current.lastSequence)
+        if outcome.state == .cancelling, !cancelRequested { requestCancel(external: true) }
+        services.notify(executionID)
     }
 
     /// Appends the final workflow event and commits it with the final state and output, letting go of the execution.
     func finish(state final: ExecutionState, event: EventType, value: JSONValue, output: JSONValue) async throws -> ExecutionRecord {
-        while let current = inFlight { _ = try? await current.value }
+        while let current = inFlight { try await awaitCommit(current) }
         if final == .cancelled, !events.contains(where: { $0.type == .workflowCancelling }) {
             append(.workflowCancelling)
         }
