@@ -21,7 +21,7 @@ extension SQLiteStore {
             let record = WorkflowRecord(
                 name: draft.name, version: (latest?.version ?? 0) + 1, kind: draft.kind, source: draft.source,
                 description: draft.description, inputSchema: draft.inputSchema, contentHash: draft.contentHash,
-                createdAt: Date())
+                createdAt: Date().asStored)
             try db.cachedStatement(sql: "INSERT INTO workflows (\(Rows.workflowColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
                 .execute(arguments: [
                     record.name, record.version, record.kind.rawValue, record.source, record.description,

@@ -171,9 +171,9 @@ extension SQLiteStore {
             else { return nil }
             record.claimGeneration += 1
             record.owner = owner
-            record.leaseExpiresAt = leaseExpiresAt
+            record.leaseExpiresAt = leaseExpiresAt.asStored
             record.state = newState ?? record.state
-            record.updatedAt = Date()
+            record.updatedAt = Date().asStored
             try db.cachedStatement(sql: """
                 UPDATE executions
                 SET claim_generation = ?, owner = ?, lease_expires_at = ?, state = ?, updated_at = ?
@@ -211,7 +211,7 @@ extension SQLiteStore {
             guard var record = try Self.fetchExecution(id: executionID, db) else { return nil }
             guard fromStates.contains(record.state) else { return record }
             record.state = to
-            record.updatedAt = Date()
+            record.updatedAt = Date().asStored
             try db.cachedStatement(sql: "UPDATE executions SET state = ?, updated_at = ? WHERE id = ?")
                 .execute(arguments: [to.rawValue, record.updatedAt.storeSeconds, executionID])
             return record
