@@ -8,66 +8,119 @@ import GRDB
 /// once (a `map` running 64 tasks, each committing its events) the writer takes every write waiting in
 /// the queue and applies them all in one `BEGIN IMMEDIATE … COMMIT`.
 ///
-/// Each write runs inside its own savepoint, so one that fails (a stale claim, an unknown execution, a
-/// constraint) is rolled back alone and the others still commit. Callers are resumed only after the
-/// transaction has committed; if the commit itself fails, every write in the batch fails with that error.
-/// A lone write skips the savepoint: its transaction is its savepoint.
+/// Each write in a shared transaction runs inside its own savepoint, so one that fails (a stale claim,
+/// an unknown execution, a constraint) is rolled back alone and the others still commit. Callers are
+/// resumed only after the transaction has committed; if the commit itself fails, every write in the
+/// batch fails with that error.
 ///
-/// Writes run in submission order on GRDB's writer queue, interleaved with any other `pool.write`.
+/// **Fast path.** When nothing else is writing, the caller runs its write on its own thread (GRDB's
+/// `dispatch_sync` onto an idle writer queue runs inline), saving two thread hand-offs. It must never
+/// block a Swift concurrency thread on another process's lock, so that attempt takes the SQLite lock
+/// without waiting (see ``BusyPolicy``); if another process holds it, the write goes through the queue,
+/// which waits up to the busy timeout on GRDB's writer thread.
 final class GroupCommitWriter: Sendable {
-    private struct Queue {
+    private struct State {
         var pending: [any PendingWrite] = []
-        var drainScheduled = false
+        /// A drain block has been dispatched and has not taken its batch yet.
+        var drainQueued = false
+        /// Dispatched drain blocks not yet finished, plus a running fast-path write.
+        var active = 0
     }
 
     private let pool: DatabasePool
+    private let busyPolicy: BusyPolicy
+    private let checkpointer: Checkpointer?
     private let maxBatch: Int
-    private let queue = Locked(Queue())
+    private let state = Locked(State())
 
-    init(pool: DatabasePool, maxBatch: Int = 256) {
+    init(pool: DatabasePool, busyPolicy: BusyPolicy, checkpointer: Checkpointer?, maxBatch: Int = 256) {
         self.pool = pool
+        self.busyPolicy = busyPolicy
+        self.checkpointer = checkpointer
         self.maxBatch = max(1, maxBatch)
     }
 
     /// Runs `body` in a write transaction, possibly shared with other writes, and returns its result
     /// once the transaction has committed. `body` must not start or end transactions itself.
     func perform<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        if case .done(let value) = try performInlineIfIdle(body) {
+            return value
+        }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             enqueue(Write(body: body, continuation: continuation))
         }
     }
 
-    private func enqueue(_ write: any PendingWrite) {
-        let mustSchedule = queue.withLock { queue in
-            queue.pending.append(write)
-            if queue.drainScheduled { return false }
-            queue.drainScheduled = true
-            return true
-        }
-        if mustSchedule { scheduleDrain() }
+    private enum InlineAttempt<T> {
+        case done(T)
+        case notIdle
     }
 
-    private func scheduleDrain() {
+    /// The fast path: runs the write right here when no other write is queued or running and no other
+    /// process holds the write lock.
+    private func performInlineIfIdle<T>(_ body: (Database) throws -> T) throws -> InlineAttempt<T> {
+        let idle = state.withLock { state in
+            guard state.active == 0, state.pending.isEmpty else { return false }
+            state.active = 1
+            return true
+        }
+        guard idle else { return .notIdle }
+        defer { state.withLock { $0.active -= 1 } }
+
+        let attempt = try pool.writeWithoutTransaction { db -> InlineAttempt<T> in
+            do {
+                try busyPolicy.withoutWaiting { try db.beginTransaction(.immediate) }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                return .notIdle
+            }
+            do {
+                let value = try body(db)
+                try db.commit()
+                return .done(value)
+            } catch {
+                if db.isInsideTransaction { try? db.rollback() }
+                throw error
+            }
+        }
+        if case .done = attempt { checkpointer?.transactionCommitted() }
+        return attempt
+    }
+
+    private func enqueue(_ write: any PendingWrite) {
+        let mustDispatch = state.withLock { state in
+            state.pending.append(write)
+            if state.drainQueued { return false }
+            state.drainQueued = true
+            state.active += 1
+            return true
+        }
+        if mustDispatch { dispatchDrain() }
+    }
+
+    private func dispatchDrain() {
         pool.asyncWriteWithoutTransaction { [self] db in drain(db) }
     }
 
     /// Takes the waiting writes (at most `maxBatch`) and applies them in one transaction.
     private func drain(_ db: Database) {
-        let (batch, more) = queue.withLock { queue -> ([any PendingWrite], Bool) in
+        let (batch, more) = state.withLock { state -> ([any PendingWrite], Bool) in
             let batch: [any PendingWrite]
-            if queue.pending.count <= maxBatch {
-                batch = queue.pending
-                queue.pending = []
+            if state.pending.count <= maxBatch {
+                batch = state.pending
+                state.pending = []
             } else {
-                batch = Array(queue.pending.prefix(maxBatch))
-                queue.pending.removeFirst(maxBatch)
+                batch = Array(state.pending.prefix(maxBatch))
+                state.pending.removeFirst(maxBatch)
             }
-            // Writes submitted from now on schedule the next drain, which queues up behind this one
+            // Writes submitted from now on dispatch the next drain, which queues up behind this one
             // and so collects everything that arrives while this transaction runs.
-            let more = !queue.pending.isEmpty
-            queue.drainScheduled = more
+            let more = !state.pending.isEmpty
+            state.drainQueued = more
+            if more { state.active += 1 }
             return (batch, more)
         }
+        if more { dispatchDrain() }
+        defer { state.withLock { $0.active -= 1 } }
         guard !batch.isEmpty else { return }
 
         var transactionError: (any Error)?
@@ -76,22 +129,24 @@ final class GroupCommitWriter: Sendable {
                 if batch.count == 1 {
                     return batch[0].apply(db) ? .commit : .rollback
                 }
+                let savepoint = try db.cachedStatement(sql: "SAVEPOINT flux_write")
+                let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT flux_write")
                 for write in batch {
-                    try db.execute(sql: "SAVEPOINT flux_write")
+                    try savepoint.execute()
                     if !write.apply(db) {
                         try db.execute(sql: "ROLLBACK TO SAVEPOINT flux_write")
                     }
-                    try db.execute(sql: "RELEASE SAVEPOINT flux_write")
+                    try release.execute()
                 }
                 return .commit
             }
+            checkpointer?.transactionCommitted()
         } catch {
             transactionError = error
         }
         for write in batch {
             write.complete(transactionError: transactionError)
         }
-        if more { scheduleDrain() }
     }
 }
 

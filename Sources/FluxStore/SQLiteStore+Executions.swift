@@ -237,6 +237,16 @@ extension SQLiteStore {
 
     // MARK: - Shared by the operations above
 
+    /// The UPDATE of ``apply(_:_:)``, indexed by [sets the state][releases ownership].
+    private static let commitUpdateSQL: [[String]] = [false, true].map { setsState in
+        [false, true].map { releases in
+            "UPDATE executions SET " + (setsState ? "state = ?, " : "")
+                + "output = COALESCE(?, output), last_sequence = MAX(last_sequence, ?), updated_at = ?"
+                + (releases ? ", owner = NULL, lease_expires_at = NULL" : "")
+                + " WHERE id = ?"
+        }
+    }
+
     static func fetchExecution(id: String, _ db: Database) throws -> ExecutionRecord? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(Rows.executionColumns) FROM executions WHERE id = ?"),
@@ -275,22 +285,13 @@ extension SQLiteStore {
         }
 
         try insert(commit.events, executionID: id, db)
+        // Setting `state` rewrites its index entry even when the value is the same, so leave it out then.
         let state = commit.state ?? current
-        let sql = commit.releaseOwnership
-            ? """
-              UPDATE executions SET state = ?, output = COALESCE(?, output), last_sequence = MAX(last_sequence, ?),
-                  updated_at = ?, owner = NULL, lease_expires_at = NULL
-              WHERE id = ?
-              """
-            : """
-              UPDATE executions SET state = ?, output = COALESCE(?, output), last_sequence = MAX(last_sequence, ?),
-                  updated_at = ?
-              WHERE id = ?
-              """
-        try db.cachedStatement(sql: sql).execute(arguments: [
-            state.rawValue, commit.output?.canonicalJSON, commit.events.map(\.sequence).max() ?? 0,
-            Date().storeSeconds, id,
-        ])
+        let changesState = state != current
+        var arguments: StatementArguments = changesState ? [state.rawValue] : []
+        arguments += [commit.output?.canonicalJSON, commit.events.map(\.sequence).max() ?? 0, Date().storeSeconds, id]
+        try db.cachedStatement(sql: commitUpdateSQL[changesState ? 1 : 0][commit.releaseOwnership ? 1 : 0])
+            .execute(arguments: arguments)
         return CommitOutcome(applied: true, state: state)
     }
 }

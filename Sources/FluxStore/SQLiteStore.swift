@@ -20,14 +20,19 @@ public enum SQLiteSynchronous: String, Sendable, Hashable, CaseIterable {
 /// ```
 ///
 /// Reads run concurrently on a pool of reader connections. Writes go through one writer connection
-/// and a group-commit queue that applies concurrent writes in a single transaction (see
-/// ``GroupCommitWriter``). Write transactions start with `BEGIN IMMEDIATE` and wait up to `busyTimeout`
-/// for another process's transaction, so two processes (a CLI and a server, say) can write the same file.
+/// and a group-commit queue that applies concurrent writes in a single transaction. Write transactions
+/// start with `BEGIN IMMEDIATE` and wait up to `busyTimeout` for another process's transaction, so two
+/// processes (a CLI and a server, say) can write the same file. docs/store.md has the details and numbers.
+///
+/// Times are stored as Unix seconds in a `REAL`: a `Date` you pass in comes back within a microsecond
+/// (not always bit-identical), while dates the store sets itself (`updatedAt` of a claim, a workflow's
+/// `createdAt`) come back exactly as returned.
 public final class SQLiteStore: FluxStore, Sendable {
     /// The database file.
     public let path: String
     let pool: DatabasePool
     let writer: GroupCommitWriter
+    private let checkpointer: Checkpointer
     /// Set for ``temporary(synchronous:)`` stores: this directory is deleted with the store.
     private let temporaryDirectory: String?
 
@@ -50,23 +55,27 @@ public final class SQLiteStore: FluxStore, Sendable {
             throw StoreError.unavailable("cannot create the directory of \(path): \(error.localizedDescription)")
         }
 
+        let busyPolicy = BusyPolicy(timeout: busyTimeout.seconds)
         var configuration = Configuration()
         configuration.label = "flux.store"
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(busyTimeout.seconds)
+        configuration.busyMode = .callback { tries in busyPolicy.shouldRetry(afterTries: tries) }
         configuration.journalMode = .wal
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets synchronous=NORMAL when it switches to WAL; only the writer's setting matters.
+            // The checkpointer does the WAL's regular checkpoints; the automatic one is a safety net.
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
             }
             try StoreMigrations.migrate(pool)
+            checkpointer = try Checkpointer(path: path)
         } catch {
             throw StoreError.unavailable("cannot open \(path): \(error)")
         }
         self.path = path
-        self.writer = GroupCommitWriter(pool: pool)
+        self.writer = GroupCommitWriter(pool: pool, busyPolicy: busyPolicy, checkpointer: checkpointer)
         self.temporaryDirectory = temporaryDirectory
     }
 
@@ -84,6 +93,7 @@ public final class SQLiteStore: FluxStore, Sendable {
 
     deinit {
         if let temporaryDirectory {
+            checkpointer.close()
             try? pool.close()
             try? FileManager.default.removeItem(atPath: temporaryDirectory)
         }
@@ -137,13 +147,23 @@ public final class SQLiteStore: FluxStore, Sendable {
         }
     }
 
-    /// Runs `body` on a reader connection, in a snapshot of the file.
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `body`, a single SELECT (which SQLite runs atomically), on a reader connection.
+    ///
+    /// No transaction is opened around it (GRDB's `unsafeRead`): the statement's own implicit read
+    /// transaction is enough, and BEGIN/COMMIT would double the cost of a point read. The read runs on the calling thread: GRDB's `dispatch_sync` onto an idle reader queue runs inline,
+    /// which saves the two thread hand-offs of GRDB's async `read` (most of the cost of a point read).
+    /// WAL readers never wait for writers or other processes, so this does not park a Swift concurrency
+    /// thread for long; at most it waits for one of the pool's reader connections to come free.
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.read(body)
+            return try readInline(body)
         } catch {
             throw translate(error)
         }
+    }
+
+    private func readInline<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.unsafeRead(body)
     }
 
     private func translatingErrors<T>(_ body: () throws -> T) throws -> T {
