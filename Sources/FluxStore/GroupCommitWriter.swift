@@ -13,8 +13,10 @@ import GRDB
 /// resumed only after the transaction has committed; if the commit itself fails, every write in the
 /// batch fails with that error.
 ///
-/// **Fast path.** When nothing else is writing, the caller runs its write on its own thread (GRDB's
-/// `dispatch_sync` onto an idle writer queue runs inline), saving two thread hand-offs. It must never
+/// **Fast path.** When nothing else is writing, and writes have not been queuing lately, the caller runs
+/// its write on its own thread (GRDB's `dispatch_sync` onto an idle writer queue runs inline), saving two
+/// thread hand-offs. (Under concurrency the fast path would cost a transaction per write, so it stays off
+/// until a drain finds a single write waiting.) It must never
 /// block a Swift concurrency thread on another process's lock, so that attempt takes the SQLite lock
 /// without waiting (see ``BusyPolicy``); if another process holds it, the write goes through the queue,
 /// which waits up to the busy timeout on GRDB's writer thread.
@@ -23,20 +25,25 @@ final class GroupCommitWriter: Sendable {
         var pending: [any PendingWrite] = []
         /// A drain block has been dispatched and has not taken its batch yet.
         var drainQueued = false
-        /// Dispatched drain blocks not yet finished, plus a running fast-path write.
-        var active = 0
+        /// Drain blocks dispatched and not yet finished.
+        var activeDrains = 0
+        /// A caller is running its write on the fast path. Meanwhile no drain is dispatched (the
+        /// caller dispatches one when it is done), so the writer queue stays free for its `dispatch_sync`.
+        var inlineRunning = false
+        /// Writes have been queuing: use the queue even when it is momentarily idle, so that concurrent
+        /// writers keep sharing transactions instead of taking one each on the fast path. Cleared when a
+        /// drain finds a single write waiting.
+        var preferQueue = false
     }
 
     private let pool: DatabasePool
     private let busyPolicy: BusyPolicy
-    private let checkpointer: Checkpointer?
     private let maxBatch: Int
     private let state = Locked(State())
 
-    init(pool: DatabasePool, busyPolicy: BusyPolicy, checkpointer: Checkpointer?, maxBatch: Int = 256) {
+    init(pool: DatabasePool, busyPolicy: BusyPolicy, maxBatch: Int = 256) {
         self.pool = pool
         self.busyPolicy = busyPolicy
-        self.checkpointer = checkpointer
         self.maxBatch = max(1, maxBatch)
     }
 
@@ -60,14 +67,24 @@ final class GroupCommitWriter: Sendable {
     /// process holds the write lock.
     private func performInlineIfIdle<T>(_ body: (Database) throws -> T) throws -> InlineAttempt<T> {
         let idle = state.withLock { state in
-            guard state.active == 0, state.pending.isEmpty else { return false }
-            state.active = 1
+            guard !state.preferQueue, !state.inlineRunning, state.activeDrains == 0, state.pending.isEmpty
+            else { return false }
+            state.inlineRunning = true
             return true
         }
         guard idle else { return .notIdle }
-        defer { state.withLock { $0.active -= 1 } }
+        defer {
+            let mustDispatch = state.withLock { state in
+                state.inlineRunning = false
+                guard !state.pending.isEmpty, !state.drainQueued else { return false }
+                state.drainQueued = true
+                state.activeDrains += 1
+                return true
+            }
+            if mustDispatch { dispatchDrain() }
+        }
 
-        let attempt = try pool.writeWithoutTransaction { db -> InlineAttempt<T> in
+        return try pool.writeWithoutTransaction { db -> InlineAttempt<T> in
             do {
                 try busyPolicy.withoutWaiting { try db.beginTransaction(.immediate) }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
@@ -82,16 +99,15 @@ final class GroupCommitWriter: Sendable {
                 throw error
             }
         }
-        if case .done = attempt { checkpointer?.transactionCommitted() }
-        return attempt
     }
 
     private func enqueue(_ write: any PendingWrite) {
         let mustDispatch = state.withLock { state in
             state.pending.append(write)
-            if state.drainQueued { return false }
+            state.preferQueue = true
+            if state.drainQueued || state.inlineRunning { return false }
             state.drainQueued = true
-            state.active += 1
+            state.activeDrains += 1
             return true
         }
         if mustDispatch { dispatchDrain() }
@@ -116,11 +132,12 @@ final class GroupCommitWriter: Sendable {
             // and so collects everything that arrives while this transaction runs.
             let more = !state.pending.isEmpty
             state.drainQueued = more
-            if more { state.active += 1 }
+            state.preferQueue = more || batch.count > 1
+            if more { state.activeDrains += 1 }
             return (batch, more)
         }
         if more { dispatchDrain() }
-        defer { state.withLock { $0.active -= 1 } }
+        defer { state.withLock { $0.activeDrains -= 1 } }
         guard !batch.isEmpty else { return }
 
         var transactionError: (any Error)?
@@ -140,7 +157,6 @@ final class GroupCommitWriter: Sendable {
                 }
                 return .commit
             }
-            checkpointer?.transactionCommitted()
         } catch {
             transactionError = error
         }

@@ -32,7 +32,6 @@ public final class SQLiteStore: FluxStore, Sendable {
     public let path: String
     let pool: DatabasePool
     let writer: GroupCommitWriter
-    private let checkpointer: Checkpointer
     /// Set for ``temporary(synchronous:)`` stores: this directory is deleted with the store.
     private let temporaryDirectory: String?
 
@@ -64,18 +63,18 @@ public final class SQLiteStore: FluxStore, Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets synchronous=NORMAL when it switches to WAL; only the writer's setting matters.
-            // The checkpointer does the WAL's regular checkpoints; the automatic one is a safety net.
+            // A checkpoint fsyncs twice inside the commit that triggers it: every 4,000 pages (16 MiB of
+            // WAL) rather than SQLite's default 1,000 makes that cost a quarter as frequent.
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
             }
             try StoreMigrations.migrate(pool)
-            checkpointer = try Checkpointer(path: path)
         } catch {
             throw StoreError.unavailable("cannot open \(path): \(error)")
         }
         self.path = path
-        self.writer = GroupCommitWriter(pool: pool, busyPolicy: busyPolicy, checkpointer: checkpointer)
+        self.writer = GroupCommitWriter(pool: pool, busyPolicy: busyPolicy)
         self.temporaryDirectory = temporaryDirectory
     }
 
@@ -93,7 +92,6 @@ public final class SQLiteStore: FluxStore, Sendable {
 
     deinit {
         if let temporaryDirectory {
-            checkpointer.close()
             try? pool.close()
             try? FileManager.default.removeItem(atPath: temporaryDirectory)
         }
