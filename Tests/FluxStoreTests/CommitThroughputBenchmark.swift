@@ -16,21 +16,34 @@ struct CommitThroughputBenchmark {
     static let operations = Int(environment["FLUX_STORE_BENCH_OPERATIONS"] ?? "") ?? 3_000
     static let rounds = Int(environment["FLUX_STORE_BENCH_ROUNDS"] ?? "") ?? 7
 
+    /// CPU time of the whole process (all threads), in seconds: unlike wall time, hardly moved by
+    /// other processes competing for the cores.
+    static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
     /// Runs `round` `rounds` times; each returns how many operations it did.
     func measure(_ label: String, _ round: () async throws -> Int) async rethrows {
         var perOperation: [Double] = []
+        var cpuPerOperation: [Double] = []
         var count = 0
         for _ in 0..<Self.rounds {
             let start = ContinuousClock.now
+            let cpuStart = Self.processCPUSeconds()
             count = try await round()
             let elapsed = ContinuousClock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             perOperation.append(seconds / Double(count))
+            cpuPerOperation.append((Self.processCPUSeconds() - cpuStart) / Double(count))
         }
         perOperation.sort()
+        cpuPerOperation.sort()
         let best = perOperation[0], median = perOperation[perOperation.count / 2]
-        print(String(format: "[bench] %@ (%d per round): best %.1f µs = %.0f/s, median %.1f µs = %.0f/s",
-                     label, count, best * 1e6, 1 / best, median * 1e6, 1 / median))
+        print(String(format: "[bench] %@ (%d per round): best %.1f µs = %.0f/s, median %.1f µs = %.0f/s; CPU %.1f µs",
+                     label, count, best * 1e6, 1 / best, median * 1e6, 1 / median,
+                     cpuPerOperation[cpuPerOperation.count / 2] * 1e6))
     }
 
     @Test(arguments: [SQLiteSynchronous.normal, .full])
