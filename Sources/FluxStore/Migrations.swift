@@ -1,0 +1,93 @@
+import GRDB
+
+/// The store's schema, as a list of named migrations that each run once per database file.
+///
+/// Never edit a migration that has shipped: add a new one (`v2_...`) instead. GRDB records the applied
+/// names in `grdb_migrations`.
+enum StoreMigrations {
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("v1_initial_schema") { db in
+            // Times are Unix seconds (REAL); JSON columns hold JSONValue.canonicalJSON text.
+            try db.execute(sql: """
+                CREATE TABLE executions (
+                    id TEXT NOT NULL PRIMARY KEY,
+                    workflow_name TEXT NOT NULL,
+                    workflow_version INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    input TEXT NOT NULL,
+                    output TEXT NOT NULL,
+                    owner TEXT,
+                    claim_generation INTEGER NOT NULL DEFAULT 0,
+                    lease_expires_at REAL,
+                    last_sequence INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE INDEX executions_by_created ON executions(created_at, id);
+                CREATE INDEX executions_by_workflow ON executions(workflow_name, created_at, id);
+                CREATE INDEX executions_by_state ON executions(state, created_at, id);
+                CREATE INDEX executions_by_owner ON executions(owner) WHERE owner IS NOT NULL;
+
+                CREATE TABLE execution_events (
+                    execution_id TEXT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+                    sequence INTEGER NOT NULL,
+                    event_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    source_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    time REAL NOT NULL,
+                    PRIMARY KEY (execution_id, sequence)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE workflows (
+                    name TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    input_schema TEXT,
+                    content_hash TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (name, version)
+                );
+
+                CREATE TABLE task_cache (
+                    key TEXT NOT NULL PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+
+                CREATE TABLE secrets (
+                    name TEXT NOT NULL PRIMARY KEY,
+                    ciphertext BLOB NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                """)
+        }
+
+        return migrator
+    }()
+
+    /// Runs the migrations that have not run yet.
+    ///
+    /// GRDB reads the applied migrations before it takes the write lock, so two processes opening a new
+    /// file at the same moment can both try `v1`; the loser fails on "table already exists". Retrying
+    /// re-reads the list and finds the work done.
+    static func migrate(_ pool: DatabasePool) throws {
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                attempt += 1
+                let done = try pool.read { db in try migrator.hasCompletedMigrations(db) }
+                if done { return }
+                if attempt >= 3 { throw error }
+            }
+        }
+    }
+}

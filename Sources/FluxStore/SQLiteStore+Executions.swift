@@ -1,0 +1,297 @@
+import FluxCore
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    /// Inserts a new execution and its first events in one transaction.
+    ///
+    /// The row's `last_sequence` is the highest sequence among `events` (0 without events), whatever
+    /// `record.lastSequence` says.
+    ///
+    /// ```swift
+    /// let record = ExecutionRecord(id: ExecutionRecord.newID(), workflowName: "hello", workflowVersion: 1,
+    ///                              state: .created, input: ["name": "World"])
+    /// try await store.createExecution(record, events: [])
+    /// ```
+    ///
+    /// - Throws: ``StoreError/duplicateExecution(_:)`` when the id exists.
+    public func createExecution(_ record: ExecutionRecord, events: [ExecutionEvent]) async throws {
+        try await write { db in
+            do {
+                try db.cachedStatement(sql: """
+                    INSERT INTO executions (\(Rows.executionColumns))
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [
+                        record.id, record.workflowName, record.workflowVersion, record.state.rawValue,
+                        record.input.canonicalJSON, record.output.canonicalJSON, record.owner, record.claimGeneration,
+                        record.leaseExpiresAt?.storeSeconds, events.map(\.sequence).max() ?? 0,
+                        record.createdAt.storeSeconds, record.updatedAt.storeSeconds,
+                    ])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                throw StoreError.duplicateExecution(record.id)
+            }
+            try Self.insert(events, executionID: record.id, db)
+        }
+    }
+
+    /// The execution's row, or nil when there is none.
+    ///
+    /// ```swift
+    /// if let record = try await store.execution(id: id) { print(record.state) }
+    /// ```
+    public func execution(id: String) async throws -> ExecutionRecord? {
+        try await read { db in try Self.fetchExecution(id: id, db) }
+    }
+
+    /// The execution's events with a sequence number greater than `after`, in order (empty for an unknown id).
+    ///
+    /// ```swift
+    /// let all = try await store.events(executionID: id, after: 0)
+    /// ```
+    public func events(executionID: String, after sequence: Int) async throws -> [ExecutionEvent] {
+        try await read { db in
+            let cursor = try Row.fetchCursor(
+                db.cachedStatement(sql: """
+                    SELECT \(Rows.eventColumns) FROM execution_events
+                    WHERE execution_id = ? AND sequence > ? ORDER BY sequence
+                    """),
+                arguments: [executionID, sequence])
+            var events: [ExecutionEvent] = []
+            while let row = try cursor.next() {
+                events.append(try Rows.event(row, executionID: executionID))
+            }
+            return events
+        }
+    }
+
+    /// Appends events and updates the row in one transaction, batched with concurrent commits.
+    ///
+    /// In order: an unknown execution throws ``StoreError/executionNotFound(_:)``; a `claimGeneration`
+    /// other than the stored one throws ``StoreError/staleClaim(executionID:)``; a stored state outside
+    /// `expectedStates` returns `applied == false` and writes nothing. Otherwise events whose sequence is
+    /// already stored are skipped (a retried commit is harmless), `last_sequence` becomes the highest
+    /// stored sequence, and the state, output, owner and lease are updated as asked.
+    ///
+    /// ```swift
+    /// let outcome = try await store.commit(ExecutionCommit(
+    ///     executionID: id, events: [completed], state: .completed, output: result,
+    ///     expectedStates: [.running], claimGeneration: generation, releaseOwnership: true))
+    /// if !outcome.applied { print("not running any more: \(outcome.state)") }
+    /// ```
+    public func commit(_ commit: ExecutionCommit) async throws -> CommitOutcome {
+        try await write { db in try Self.apply(commit, db) }
+    }
+
+    /// A page of executions, newest first by `(created_at, id)`.
+    ///
+    /// `limit` is clamped to 1...1000. Pass the page's `nextCursor` to get the next page.
+    ///
+    /// ```swift
+    /// var page = try await store.listExecutions(ExecutionQuery(workflowName: "hello", limit: 20))
+    /// while let cursor = page.nextCursor {
+    ///     page = try await store.listExecutions(ExecutionQuery(workflowName: "hello", limit: 20, cursor: cursor))
+    /// }
+    /// ```
+    ///
+    /// - Throws: ``InvalidCursorError`` when `cursor` is not a `nextCursor` this store issued.
+    public func listExecutions(_ query: ExecutionQuery) async throws -> ExecutionPage {
+        let limit = min(max(query.limit, 1), 1000)
+        let after = try query.cursor.map(ExecutionCursor.init(decoding:))
+        return try await read { db in
+            var conditions: [String] = []
+            var arguments = StatementArguments()
+            if let name = query.workflowName {
+                conditions.append("workflow_name = ?")
+                arguments += [name]
+            }
+            if let state = query.state {
+                conditions.append("state = ?")
+                arguments += [state.rawValue]
+            }
+            if let after {
+                conditions.append("(created_at, id) < (?, ?)")
+                arguments += [after.createdAt, after.id]
+            }
+            arguments += [limit + 1]
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            var records = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT \(Rows.executionColumns) FROM executions \(whereClause)
+                    ORDER BY created_at DESC, id DESC LIMIT ?
+                    """),
+                arguments: arguments
+            ).map(Rows.execution)
+            var nextCursor: String?
+            if records.count > limit {
+                records.removeLast(records.count - limit)
+                if let last = records.last {
+                    nextCursor = ExecutionCursor(createdAt: last.createdAt.storeSeconds, id: last.id).encoded
+                }
+            }
+            return ExecutionPage(executions: records, nextCursor: nextCursor)
+        }
+    }
+
+    /// Executions in one of `states`, oldest first; at most `limit` of them (none when `limit` < 1).
+    ///
+    /// ```swift
+    /// let orphans = try await store.executions(inStates: [.claimed, .running], limit: 100)
+    /// ```
+    public func executions(inStates states: Set<ExecutionState>, limit: Int) async throws -> [ExecutionRecord] {
+        guard !states.isEmpty, limit > 0 else { return [] }
+        let names = states.map(\.rawValue).sorted()
+        return try await read { db in
+            let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+            var arguments = StatementArguments(names)
+            arguments += [limit]
+            return try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT \(Rows.executionColumns) FROM executions WHERE state IN (\(placeholders))
+                    ORDER BY created_at, id LIMIT ?
+                    """),
+                arguments: arguments
+            ).map(Rows.execution)
+        }
+    }
+
+    /// Takes ownership of an execution if its claim generation is still `expectedGeneration` and its state
+    /// is in `fromStates`: increments the generation, sets owner and lease, optionally moves the state.
+    /// Returns the new row, or nil when the execution is unknown or someone else won.
+    ///
+    /// ```swift
+    /// guard let mine = try await store.claim(executionID: id, expectedGeneration: record.claimGeneration,
+    ///                                        fromStates: [.created, .scheduled], owner: "host:123:1",
+    ///                                        leaseExpiresAt: .now + 30, newState: .claimed) else { return }
+    /// ```
+    public func claim(executionID: String, expectedGeneration: Int, fromStates: Set<ExecutionState>,
+                      owner: String, leaseExpiresAt: Date, newState: ExecutionState?) async throws -> ExecutionRecord? {
+        try await write { db in
+            guard var record = try Self.fetchExecution(id: executionID, db),
+                  record.claimGeneration == expectedGeneration, fromStates.contains(record.state)
+            else { return nil }
+            record.claimGeneration += 1
+            record.owner = owner
+            record.leaseExpiresAt = leaseExpiresAt.asStored
+            record.state = newState ?? record.state
+            record.updatedAt = Date().asStored
+            try db.cachedStatement(sql: """
+                UPDATE executions
+                SET claim_generation = ?, owner = ?, lease_expires_at = ?, state = ?, updated_at = ?
+                WHERE id = ?
+                """).execute(arguments: [
+                    record.claimGeneration, owner, leaseExpiresAt.storeSeconds, record.state.rawValue,
+                    record.updatedAt.storeSeconds, executionID,
+                ])
+            return record
+        }
+    }
+
+    /// Extends the lease of every execution `owner` holds; returns how many it touched.
+    /// A heartbeat: `updated_at` is left alone.
+    ///
+    /// ```swift
+    /// let held = try await store.renewLeases(owner: "host:123:1", until: .now + 30)
+    /// ```
+    public func renewLeases(owner: String, until: Date) async throws -> Int {
+        try await write { db in
+            try db.cachedStatement(sql: "UPDATE executions SET lease_expires_at = ? WHERE owner = ?")
+                .execute(arguments: [until.storeSeconds, owner])
+            return db.changesCount
+        }
+    }
+
+    /// Moves an execution from one of `fromStates` to `to` without appending events. Returns the row after
+    /// the attempt (unchanged when its state was not in `fromStates`), or nil for an unknown id.
+    ///
+    /// ```swift
+    /// let after = try await store.transition(executionID: id, fromStates: [.running, .paused], to: .cancelling)
+    /// ```
+    public func transition(executionID: String, fromStates: Set<ExecutionState>, to: ExecutionState) async throws -> ExecutionRecord? {
+        try await write { db in
+            guard var record = try Self.fetchExecution(id: executionID, db) else { return nil }
+            guard fromStates.contains(record.state) else { return record }
+            record.state = to
+            record.updatedAt = Date().asStored
+            try db.cachedStatement(sql: "UPDATE executions SET state = ?, updated_at = ? WHERE id = ?")
+                .execute(arguments: [to.rawValue, record.updatedAt.storeSeconds, executionID])
+            return record
+        }
+    }
+
+    /// Number of executions in each state; states without executions are absent.
+    ///
+    /// ```swift
+    /// let running = try await store.countExecutionsByState()[.running] ?? 0
+    /// ```
+    public func countExecutionsByState() async throws -> [ExecutionState: Int] {
+        try await read { db in
+            var counts: [ExecutionState: Int] = [:]
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT state, COUNT(*) FROM executions GROUP BY state"))
+            while let row = try cursor.next() {
+                let r = RowReader(row: row, table: "executions", key: "(count by state)")
+                counts[try r.state(0, "state")] = try r.int(1, "COUNT(*)")
+            }
+            return counts
+        }
+    }
+
+    // MARK: - Shared by the operations above
+
+    /// The UPDATE of ``apply(_:_:)``, indexed by [sets the state][releases ownership].
+    private static let commitUpdateSQL: [[String]] = [false, true].map { setsState in
+        [false, true].map { releases in
+            "UPDATE executions SET " + (setsState ? "state = ?, " : "")
+                + "output = COALESCE(?, output), last_sequence = MAX(last_sequence, ?), updated_at = ?"
+                + (releases ? ", owner = NULL, lease_expires_at = NULL" : "")
+                + " WHERE id = ?"
+        }
+    }
+
+    static func fetchExecution(id: String, _ db: Database) throws -> ExecutionRecord? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(Rows.executionColumns) FROM executions WHERE id = ?"),
+            arguments: [id]
+        ).map(Rows.execution)
+    }
+
+    static func insert(_ events: [ExecutionEvent], executionID: String, _ db: Database) throws {
+        guard !events.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO execution_events (execution_id, \(Rows.eventColumns))
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for event in events {
+            try statement.execute(arguments: [
+                executionID, event.sequence, event.id, event.type.rawValue, event.sourceID, event.name,
+                event.value.canonicalJSON, event.time.storeSeconds,
+            ])
+        }
+    }
+
+    /// The body of ``commit(_:)``: validates against the stored row before writing anything.
+    static func apply(_ commit: ExecutionCommit, _ db: Database) throws -> CommitOutcome {
+        let id = commit.executionID
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT state, claim_generation FROM executions WHERE id = ?"),
+            arguments: [id])
+        else { throw StoreError.executionNotFound(id) }
+        let r = RowReader(row: row, table: "executions", key: id)
+        let current = try r.state(0, "state")
+        if let expected = commit.claimGeneration, try r.int(1, "claim_generation") != expected {
+            throw StoreError.staleClaim(executionID: id)
+        }
+        if let expectedStates = commit.expectedStates, !expectedStates.contains(current) {
+            return CommitOutcome(applied: false, state: current)
+        }
+
+        try insert(commit.events, executionID: id, db)
+        // Setting `state` rewrites its index entry even when the value is the same, so leave it out then.
+        let state = commit.state ?? current
+        let changesState = state != current
+        var arguments: StatementArguments = changesState ? [state.rawValue] : []
+        arguments += [commit.output?.canonicalJSON, commit.events.map(\.sequence).max() ?? 0, Date().storeSeconds, id]
+        try db.cachedStatement(sql: commitUpdateSQL[changesState ? 1 : 0][commit.releaseOwnership ? 1 : 0])
+            .execute(arguments: arguments)
+        return CommitOutcome(applied: true, state: state)
+    }
+}

@@ -1,0 +1,195 @@
+import FluxCore
+import Foundation
+import GRDB
+
+/// How hard SQLite works to keep a committed transaction (`PRAGMA synchronous`).
+public enum SQLiteSynchronous: String, Sendable, Hashable, CaseIterable {
+    /// Committed transactions survive a crash of the process (even SIGKILL), but the last ones may be
+    /// lost if the machine loses power. The fast default.
+    case normal
+    /// Committed transactions also survive power loss: every commit waits for an fsync of the WAL.
+    case full
+}
+
+/// The embedded store: one SQLite file in WAL mode, shared safely by several processes.
+///
+/// ```swift
+/// let store = try SQLiteStore(path: "/var/lib/flux/flux.db")
+/// try await store.createExecution(record, events: [])
+/// let outcome = try await store.commit(ExecutionCommit(executionID: record.id, events: events, state: .completed))
+/// ```
+///
+/// Reads run concurrently on a pool of reader connections. Writes go through one writer connection
+/// and a group-commit queue that applies concurrent writes in a single transaction. Write transactions
+/// start with `BEGIN IMMEDIATE` and wait up to `busyTimeout` for another process's transaction, so two
+/// processes (a CLI and a server, say) can write the same file. docs/store.md has the details and numbers.
+///
+/// Times are stored as Unix seconds in a `REAL`: a `Date` you pass in comes back within a microsecond
+/// (not always bit-identical), while dates the store sets itself (`updatedAt` of a claim, a workflow's
+/// `createdAt`) come back exactly as returned.
+public final class SQLiteStore: FluxStore, Sendable {
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+    let writer: GroupCommitWriter
+    /// Set for ``temporary(synchronous:)`` stores: this directory is deleted with the store.
+    private let temporaryDirectory: String?
+
+    /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
+    ///
+    /// ```swift
+    /// let store = try SQLiteStore(path: ".flux/flux.db", synchronous: .full, busyTimeout: .seconds(10))
+    /// ```
+    ///
+    /// - Throws: ``StoreError/unavailable(_:)`` when the file cannot be opened or migrated.
+    public convenience init(path: String, synchronous: SQLiteSynchronous = .normal, busyTimeout: Duration = .seconds(5)) throws {
+        try self.init(path: path, synchronous: synchronous, busyTimeout: busyTimeout, temporaryDirectory: nil)
+    }
+
+    private init(path: String, synchronous: SQLiteSynchronous, busyTimeout: Duration, temporaryDirectory: String?) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.unavailable("cannot create the directory of \(path): \(error.localizedDescription)")
+        }
+
+        let busyPolicy = BusyPolicy(timeout: busyTimeout.seconds)
+        var configuration = Configuration()
+        configuration.label = "flux.store"
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .callback { tries in busyPolicy.shouldRetry(afterTries: tries) }
+        configuration.journalMode = .wal
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets synchronous=NORMAL when it switches to WAL; only the writer's setting matters.
+            // A checkpoint fsyncs twice inside the commit that triggers it: every 4,000 pages (16 MiB of
+            // WAL) rather than SQLite's default 1,000 makes that cost a quarter as frequent.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
+            }
+            try StoreMigrations.migrate(pool)
+        } catch {
+            throw StoreError.unavailable("cannot open \(path): \(error)")
+        }
+        self.path = path
+        self.writer = GroupCommitWriter(pool: pool, busyPolicy: busyPolicy)
+        self.temporaryDirectory = temporaryDirectory
+    }
+
+    /// A store in a new temporary directory that is deleted when the store is released. For tests.
+    ///
+    /// ```swift
+    /// let store = try SQLiteStore.temporary()
+    /// ```
+    public static func temporary(synchronous: SQLiteSynchronous = .normal) throws -> SQLiteStore {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("flux-store-\(UUID().uuidString)", isDirectory: true).path
+        return try SQLiteStore(path: directory + "/flux.db", synchronous: synchronous, busyTimeout: .seconds(5),
+                               temporaryDirectory: directory)
+    }
+
+    deinit {
+        if let temporaryDirectory {
+            try? pool.close()
+            try? FileManager.default.removeItem(atPath: temporaryDirectory)
+        }
+    }
+
+    // MARK: - Maintenance
+
+    /// Runs `PRAGMA integrity_check`; returns `"ok"` when the file is sound, otherwise SQLite's findings.
+    ///
+    /// ```swift
+    /// #expect(try store.integrityCheck() == "ok")
+    /// ```
+    public func integrityCheck() throws -> String {
+        try translatingErrors {
+            try pool.read { db in
+                try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n")
+            }
+        }
+    }
+
+    /// How many executions and events the file holds.
+    ///
+    /// ```swift
+    /// let (executions, events) = try store.counts()
+    /// ```
+    public func counts() throws -> (executions: Int, events: Int) {
+        try translatingErrors {
+            try pool.read { db in
+                let executions = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM executions") ?? 0
+                let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM execution_events") ?? 0
+                return (executions, events)
+            }
+        }
+    }
+
+    /// The names of the schema migrations applied to the file, in order (`["v1_initial_schema", ...]`).
+    public func appliedMigrations() throws -> [String] {
+        try translatingErrors {
+            try pool.read { db in try StoreMigrations.migrator.appliedMigrations(db) }
+        }
+    }
+
+    // MARK: - Plumbing
+
+    /// Runs `body` in a write transaction through the group-commit queue.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.perform(body)
+        } catch {
+            throw translate(error)
+        }
+    }
+
+    /// Runs `body`, a single SELECT (which SQLite runs atomically), on a reader connection.
+    ///
+    /// No transaction is opened around it (GRDB's `unsafeRead`): the statement's own implicit read
+    /// transaction is enough, and BEGIN/COMMIT would double the cost of a point read. The read runs on the calling thread: GRDB's `dispatch_sync` onto an idle reader queue runs inline,
+    /// which saves the two thread hand-offs of GRDB's async `read` (most of the cost of a point read).
+    /// WAL readers never wait for writers or other processes, so this does not park a Swift concurrency
+    /// thread for long; at most it waits for one of the pool's reader connections to come free.
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try readInline(body)
+        } catch {
+            throw translate(error)
+        }
+    }
+
+    private func readInline<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.unsafeRead(body)
+    }
+
+    private func translatingErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw translate(error)
+        }
+    }
+
+    /// Turns SQLite's errors into ``StoreError``s; the store's own errors pass through.
+    private func translate(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return StoreError.corrupt("\(path): \(error.message ?? "\(error)")")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StoreError.unavailable("\(path) stayed locked by another connection or process: \(error.message ?? "\(error)")")
+        default:
+            return StoreError.unavailable("\(path): \(error)")
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as GRDB's busy timeout wants it.
+    var seconds: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

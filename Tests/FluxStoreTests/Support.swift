@@ -1,0 +1,63 @@
+import FluxCore
+import FluxStore
+import Foundation
+import Testing
+
+/// A fresh directory under the system's temporary directory; `remove()` it when done.
+struct TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("flux-store-tests-\(UUID().uuidString)", isDirectory: true).path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    var databasePath: String { path + "/nested/dir/flux.db" }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+func makeRecord(id: String = ExecutionRecord.newID(), workflow: String = "hello", state: ExecutionState = .created,
+                input: JSONValue = ["name": "World"], createdAt: Date = Date()) -> ExecutionRecord {
+    ExecutionRecord(id: id, workflowName: workflow, workflowVersion: 1, state: state, input: input,
+                    createdAt: createdAt, updatedAt: createdAt)
+}
+
+func makeEvent(_ sequence: Int, type: EventType = .taskCompleted, value: JSONValue = ["n": .int(0)]) -> ExecutionEvent {
+    ExecutionEvent(id: "event-\(sequence)-\(UUID().uuidString)", type: type, sourceID: "task-\(sequence)",
+                   name: "step\(sequence)", value: value, time: Date(), sequence: sequence)
+}
+
+/// Dates go through SQLite as Unix seconds in a Double, which is exact to well under a microsecond.
+func sameInstant(_ a: Date?, _ b: Date?) -> Bool {
+    switch (a, b) {
+    case (nil, nil): return true
+    case (let a?, let b?): return abs(a.timeIntervalSince(b)) < 1e-6
+    default: return false
+    }
+}
+
+/// Field-by-field equality, with dates compared to the microsecond.
+func sameRecord(_ a: ExecutionRecord?, _ b: ExecutionRecord?) -> Bool {
+    guard let a, let b else { return a == nil && b == nil }
+    var x = a, y = b
+    guard sameInstant(x.createdAt, y.createdAt), sameInstant(x.updatedAt, y.updatedAt),
+          sameInstant(x.leaseExpiresAt, y.leaseExpiresAt) else { return false }
+    x.createdAt = y.createdAt
+    x.updatedAt = y.updatedAt
+    x.leaseExpiresAt = y.leaseExpiresAt
+    return x == y
+}
+
+func sameEvents(_ a: [ExecutionEvent], _ b: [ExecutionEvent]) -> Bool {
+    guard a.count == b.count else { return false }
+    return zip(a, b).allSatisfy { x, y in
+        var x = x
+        guard sameInstant(x.time, y.time) else { return false }
+        x.time = y.time
+        return x == y
+    }
+}
