@@ -50,7 +50,7 @@ let package = Package(
         ),
         .target(
             name: "FluxService",
-            dependencies: ["FluxCore", "FluxDocuments", "FluxConfig", "FluxStore",
+            dependencies: ["Flux", "FluxCore", "FluxDocuments", "FluxConfig", "FluxStore",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
         ),
@@ -61,7 +61,10 @@ let package = Package(
         ),
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),
         .executableTarget(name: "flux", dependencies: ["FluxCLI"], swiftSettings: strict),
-        .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxService", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .target(name: "FluxExamples", dependencies: ["Flux"], path: "examples/swift", swiftSettings: strict),
+        .executableTarget(name: "flux-examples", dependencies: ["FluxExamples", "Flux"], path: "examples/runner", swiftSettings: strict),
+        .testTarget(name: "FluxExamplesTests", dependencies: ["FluxExamples", "Flux", "FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"], swiftSettings: strict),
         .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
@@ -75,7 +78,8 @@ let package = Package(
 func existing(_ targets: [Target]) -> [Target] {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     return targets.filter { target in
-        let dir = root.appendingPathComponent(target.type == .test ? "Tests" : "Sources").appendingPathComponent(target.name)
+        let dir = target.path.map { root.appendingPathComponent($0) }
+            ?? root.appendingPathComponent(target.type == .test ? "Tests" : "Sources").appendingPathComponent(target.name)
         guard let files = FileManager.default.enumerator(atPath: dir.path) else { return false }
         return files.contains { ($0 as? String)?.hasSuffix(".swift") == true }
     }

@@ -1,0 +1,97 @@
+@_exported import FluxConfig
+@_exported import FluxCore
+import FluxStore
+import Foundation
+import Logging
+
+/// Everything a process needs to run workflows, opened from the configuration: the store, the secret
+/// vault and the engine.
+///
+/// ```swift
+/// let env = try FluxEnvironment.open(configuration: try FluxConfiguration.load())
+/// let ctx = try await helloWorld.run("World", on: env.engine)
+/// ```
+public struct FluxEnvironment: Sendable {
+    public let configuration: FluxConfiguration
+    public let store: any FluxStore
+    public let engine: FluxEngine
+    /// Nil when no `security.encryption_key` is configured.
+    public let vault: SecretVault?
+    public let secrets: StoredSecretProvider
+
+    /// Opens the store named by `database_url` (creating the SQLite file and its folder when needed).
+    public static func open(configuration: FluxConfiguration, logger: Logger = Logger(label: "flux")) throws -> FluxEnvironment {
+        let store = try openStore(configuration: configuration)
+        let vault = try configuration.security.encryptionKey.map { try SecretVault(encryptionKey: $0) }
+        let secrets = StoredSecretProvider(store: store, vault: vault)
+        let engine = FluxEngine(
+            store: store, secrets: secrets,
+            configuration: EngineConfiguration(
+                mapConcurrency: configuration.executor.mapConcurrency,
+                leaseDuration: .milliseconds(Int(configuration.workers.leaseTimeout * 1000))),
+            logger: logger)
+        return FluxEnvironment(configuration: configuration, store: store, engine: engine, vault: vault, secrets: secrets)
+    }
+
+    public static func openStore(configuration: FluxConfiguration) throws -> any FluxStore {
+        switch try configuration.databaseLocation() {
+        case .sqlite(let path):
+            return try SQLiteStore(
+                path: path, synchronous: configuration.store.synchronous == .full ? .full : .normal,
+                busyTimeout: .milliseconds(configuration.store.busyTimeoutMilliseconds))
+        case .postgres:
+            throw FluxEnvironmentError.postgresNotAvailable
+        }
+    }
+
+    /// The environment of the configuration in the current directory, opened once per process.
+    public static func shared() async throws -> FluxEnvironment {
+        try await SharedEnvironment.instance.get()
+    }
+}
+
+public enum FluxEnvironmentError: Error, Sendable, CustomStringConvertible {
+    case postgresNotAvailable
+
+    public var description: String {
+        switch self {
+        case .postgresNotAvailable:
+            return "database_url names a PostgreSQL server, which this build cannot open yet: use a sqlite:/// URL"
+        }
+    }
+}
+
+/// Opens the shared environment on first use.
+actor SharedEnvironment {
+    static let instance = SharedEnvironment()
+    private var environment: FluxEnvironment?
+
+    func get() throws -> FluxEnvironment {
+        if let environment { return environment }
+        let opened = try FluxEnvironment.open(configuration: try FluxConfiguration.load())
+        environment = opened
+        return opened
+    }
+}
+
+extension Workflow {
+    /// Runs a new execution on the shared environment (`.flux/flux.db` by default).
+    ///
+    /// ```swift
+    /// let ctx = try await helloWorld.run("World")
+    /// print(ctx.output)   // "Hello, World"
+    /// ```
+    public func run(_ input: Input) async throws -> ExecutionContext<Input> {
+        try await run(input, on: try await FluxEnvironment.shared().engine)
+    }
+
+    /// Continues or returns an existing execution on the shared environment.
+    public func run(executionID: String) async throws -> ExecutionContext<Input> {
+        try await run(executionID: executionID, on: try await FluxEnvironment.shared().engine)
+    }
+
+    /// Resumes a paused execution on the shared environment.
+    public func resume<R: Encodable>(executionID: String, input: R) async throws -> ExecutionContext<Input> {
+        try await resume(executionID: executionID, input: input, on: try await FluxEnvironment.shared().engine)
+    }
+}
