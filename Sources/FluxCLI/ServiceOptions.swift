@@ -1,0 +1,23 @@
+import ArgumentParser
+import Flux
+import FluxService
+import Foundation
+
+/// Options every command that touches the store shares.
+struct ServiceOptions: ParsableArguments {
+    @Option(name: .long, help: "Directory holding flux.toml (default: the current directory).")
+    var configDirectory: String?
+
+    /// Opens the local service on the configured store.
+    func openService() async throws -> FluxService {
+        let directory = configDirectory.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let configuration = try FluxConfiguration.load(directory: directory)
+        for warning in configuration.warnings { FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8)) }
+        do {
+            return try await FluxService.open(
+                configuration: configuration, swiftTasks: FluxCommandLine.swiftTasks, swiftWorkflows: FluxCommandLine.swiftWorkflows)
+        } catch {
+            throw ServiceError.wrap(error)
+        }
+    }
+}
