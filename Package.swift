@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
         .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], exclude: ["Fixtures", "Scripts"], swiftSettings: strict),
-        .testTarget(name: "FluxCLITests", dependencies: ["FluxCLI"], swiftSettings: strict),
+        .testTarget(name: "FluxCLITests", dependencies: ["FluxCore"], swiftSettings: strict),
     ]),
     swiftLanguageModes: [.v6]
 )
