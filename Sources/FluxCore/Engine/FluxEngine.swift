@@ -38,6 +38,7 @@ public actor FluxEngine {
     private var resolver: (@Sendable (_ name: String, _ version: Int?) async throws -> WorkflowDefinition?)?
     private var running: [String: Task<ExecutionSnapshot, any Error>] = [:]
     private var runtimes: [String: ExecutionRuntime] = [:]
+    private var maintenance: Task<Void, Never>?
 
     public init(store: any FluxStore, secrets: (any SecretProvider)? = nil, configuration: EngineConfiguration = EngineConfiguration(),
                 ownerID: String = OwnerIdentity.current, logger: Logger = Logger(label: "flux.engine")) {
@@ -231,6 +232,7 @@ public actor FluxEngine {
         }
         running[id] = work
         runtimes[id] = runtime
+        startMaintenance()
         await runtime.setCancelHandler { work.cancel() }
         defer {
             running[id] = nil
@@ -239,6 +241,44 @@ public actor FluxEngine {
         var snapshot = try await work.value
         snapshot.record.createdAt = snapshot.events.first?.time ?? snapshot.record.createdAt
         return snapshot
+    }
+
+    // MARK: - Leases and remote cancellation
+
+    /// While executions run here: renews their leases (so no other process takes them over) and passes
+    /// on cancellations that other processes requested through the store, even to an execution that
+    /// commits nothing for a long time (a long sleep or a slow task).
+    private func startMaintenance() {
+        guard maintenance == nil else { return }
+        let interval = configuration.pollInterval * 5
+        let renewEvery = configuration.leaseDuration / 3
+        maintenance = Task { [weak self] in
+            var sinceRenewal = Duration.zero
+            while let self, !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                sinceRenewal += interval
+                guard await self.maintain(renew: sinceRenewal >= renewEvery) else { return }
+                if sinceRenewal >= renewEvery { sinceRenewal = .zero }
+            }
+        }
+    }
+
+    /// One round of maintenance; returns false (and stops the loop) once nothing runs here.
+    private func maintain(renew: Bool) async -> Bool {
+        guard !running.isEmpty else {
+            maintenance = nil
+            return false
+        }
+        do {
+            if renew { try await renewLeases() }
+            let cancelling = try await store.executions(inStates: [.cancelling], limit: 1000)
+            for record in cancelling where record.owner == ownerID {
+                await runtimes[record.id]?.requestCancel(external: true)
+            }
+        } catch {
+            logger.warning("lease renewal or cancellation check failed: \(error)")
+        }
+        return true
     }
 
     // MARK: - Cancelling

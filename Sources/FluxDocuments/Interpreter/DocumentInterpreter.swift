@@ -53,8 +53,13 @@ public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
 /// The outputs of the steps run so far; parallel branches write to it concurrently.
 final class StepOutputs: Sendable {
     private let values = Mutex<[String: JSONValue]>([:])
+    private let undo = Mutex<[(id: String, rollback: StepBody, path: String)]>([])
     func set(_ id: String, _ value: JSONValue) { values.withLock { $0[id] = value } }
     var all: [String: JSONValue] { values.withLock { $0 } }
+    /// Remembers that a step with a `rollback` completed.
+    func completed(_ id: String, rollback: StepBody, path: String) { undo.withLock { $0.append((id, rollback, path)) } }
+    /// The rollbacks to run, latest first.
+    var rollbacks: [(id: String, rollback: StepBody, path: String)] { undo.withLock { $0.reversed() } }
 }
 
 /// One execution of a document's body.
@@ -67,12 +72,31 @@ struct DocumentRun: Sendable {
     func run(input: JSONValue) async throws -> JSONValue {
         do { try document.validateInput(input) } catch { throw EngineError.invalidInput(error.description) }
         let context = Context(input: input, item: nil, index: nil, previous: nil)
-        var last: JSONValue = .null
-        for step in document.steps {
-            last = try await run(step, context)
+        do {
+            var last: JSONValue = .null
+            for step in document.steps {
+                last = try await run(step, context)
+            }
+            guard let output = document.output else { return last }
+            return try evaluate(output, context, step: "output")
+        } catch let pause as PauseRequested {
+            throw pause
+        } catch {
+            await rollBack(context)
+            throw error
         }
-        guard let output = document.output else { return last }
-        return try evaluate(output, context, step: "output")
+    }
+
+    /// Runs the `rollback` of every completed step, latest first, each as a durable task; it runs even
+    /// when the workflow is being cancelled. A failing rollback is recorded and the others still run.
+    func rollBack(_ context: Context) async {
+        for entry in outputs.rollbacks {
+            let run = self
+            let definition = TaskDefinition(name: "\(entry.id)_rollback") { _, taskContext in
+                try await run.perform(entry.rollback.kind, id: entry.id, context, secrets: taskContext.secrets)
+            }
+            _ = await Task { try await definition.invoke(arguments: ["step": .string(entry.path + ".rollback")]) }.result
+        }
     }
 
     /// The variables a step's templates see besides the step outputs.
@@ -105,6 +129,7 @@ struct DocumentRun: Sendable {
     func run(_ step: Step, _ context: Context) async throws -> JSONValue {
         let value = try await run(step.body, id: step.id, context)
         outputs.set(step.id, value)
+        if let rollback = step.options.rollback { outputs.completed(step.id, rollback: rollback, path: step.location.path) }
         return value
     }
 
@@ -160,11 +185,22 @@ struct DocumentRun: Sendable {
             return answer
         case .builtin(let call) where call.builtin == .sleep:
             let args = try evaluate(call.arguments, context, step: id)
-            guard let seconds = args["seconds"]?.doubleValue ?? args.doubleValue, seconds >= 0 else {
-                throw StepError(step: id, message: "sleep needs `with: {seconds: N}` with N ≥ 0")
+            let given = args["seconds"] ?? args
+            guard let seconds = given.doubleValue ?? given.stringValue.flatMap(DocumentDecoder.parseDuration), seconds >= 0 else {
+                throw StepError(step: id, message: "sleep needs `with: {seconds: N}` with N ≥ 0 seconds or a duration such as \"5m\"")
             }
-            try await sleep(seconds: seconds)
-            return .null
+            let o = body.options
+            guard o.timeout != nil || o.retry != nil || o.fallback != nil || o.rollback != nil else {
+                try await sleep(seconds: seconds)
+                return .null
+            }
+            // Options apply to the sleep as to any task: wrap it in one.
+            let options = try taskOptions(body, id: id, context, secrets: [])
+            let timer = TaskDefinition(name: id, options: options) { _, _ in
+                try await sleep(seconds: seconds)
+                return .null
+            }
+            return try await timer.invoke(arguments: ["step": .string(body.location.path), "seconds": .double(seconds)])
         case .builtin(let call):
             return try await builtin(call, id: id, context)
         case .call(let call):
@@ -177,7 +213,10 @@ struct DocumentRun: Sendable {
     func builtin(_ call: BuiltinCall, id: String, _ context: Context) async throws -> JSONValue {
         let args = try evaluate(call.arguments, context, step: id)
         switch call.builtin {
-        case .now: return try await Builtins.now.invoke(arguments: .null)
+        case .now:
+            let iso = try await Builtins.now.invoke(arguments: .null)
+            let seconds = iso.stringValue.flatMap(Timestamp.parse)?.timeIntervalSince1970 ?? 0
+            return ["iso": iso, "timestamp": .double(seconds)]
         case .uuid4: return try await Builtins.uuid4.invoke(arguments: .null)
         case .choice: return try await Builtins.choice.invoke(arguments: args["options"] ?? args)
         case .randint: return try await Builtins.randint.invoke(arguments: [args["min"] ?? .null, args["max"] ?? .null])
@@ -211,15 +250,9 @@ struct DocumentRun: Sendable {
                 try await run.perform(fb.kind, id: id, context, secrets: taskContext.secrets)
             }
         }
-        var rollback: TaskBody?
-        if let rb = o.rollback {
-            rollback = { (_: JSONValue, taskContext: TaskContext) async throws -> JSONValue in
-                try await run.perform(rb.kind, id: id, context, secrets: taskContext.secrets)
-            }
-        }
         return TaskOptions(
             retryMaxAttempts: o.retry?.maxAttempts ?? 0, retryDelay: o.retry.map { $0.delay.seconds } ?? 1,
-            retryBackoff: o.retry?.backoff ?? 2, timeout: o.timeout?.seconds, fallback: fallback, rollback: rollback,
+            retryBackoff: o.retry?.backoff ?? 2, timeout: o.timeout?.seconds, fallback: fallback,
             cache: o.cache, metadata: o.metadata, secretRequests: secrets)
     }
 
