@@ -8,17 +8,20 @@ enum Execution {
     static func run(service: FluxService, name: String, version: Int?, input: JSONValue, mode: RunModeArgument,
                     detailed: Bool, format: OutputFormat) async throws {
         let runMode: RunMode = mode == .sync ? .sync : .async
-        var snapshot = try await service.run(workflow: name, version: version, input: input, mode: runMode)
-        snapshot = try await follow(snapshot, service: service, mode: mode, format: format)
-        Output.json(Summaries.execution(snapshot, detailed: detailed), format: format)
-        throw ExitCode(ExitStatus.forState(snapshot.record.state))
+        let snapshot = try await service.run(workflow: name, version: version, input: input, mode: runMode)
+        try await report(snapshot, service: service, mode: mode, detailed: detailed, format: format)
     }
 
     static func resume(service: FluxService, name: String, executionID: String, input: JSONValue, mode: RunModeArgument,
                        detailed: Bool, format: OutputFormat) async throws {
         let runMode: RunMode = mode == .sync ? .sync : .async
-        var snapshot = try await service.resume(workflow: name, executionID: executionID, input: input, mode: runMode)
-        snapshot = try await follow(snapshot, service: service, mode: mode, format: format)
+        let snapshot = try await service.resume(workflow: name, executionID: executionID, input: input, mode: runMode)
+        try await report(snapshot, service: service, mode: mode, detailed: detailed, format: format)
+    }
+
+    /// Follows the execution as the mode says, prints its summary and exits with the code of its state.
+    static func report(_ started: ExecutionSnapshot, service: FluxService, mode: RunModeArgument, detailed: Bool, format: OutputFormat) async throws {
+        let snapshot = try await follow(started, service: service, mode: mode, format: format)
         Output.json(Summaries.execution(snapshot, detailed: detailed), format: format)
         throw ExitCode(ExitStatus.forState(snapshot.record.state))
     }

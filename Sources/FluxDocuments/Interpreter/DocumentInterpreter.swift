@@ -156,7 +156,7 @@ struct DocumentRun: Sendable {
                 throw StepError(step: id, message: "map over: expected an array, found \(items.typeName)")
             }
             let limit = max(1, map.concurrency ?? 8)
-            return .array(try await boundedItems(count: array.count, limit: limit) { i in
+            return .array(try await boundedMap(count: array.count, limit: limit) { i in
                 var itemContext = context
                 itemContext.item = array[i]
                 itemContext.index = i
@@ -345,27 +345,5 @@ struct DocumentRun: Sendable {
             throw StepError(step: id, message: "graph ended without reaching its end node \(graph.end): no edge condition led there")
         }
         return result
-    }
-}
-
-/// Runs `body` for 0..<count with at most `limit` at once; results in order.
-func boundedItems(count: Int, limit: Int, _ body: @escaping @Sendable (Int) async throws -> JSONValue) async throws -> [JSONValue] {
-    try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
-        var results = [JSONValue](repeating: .null, count: count)
-        var next = 0
-        while next < min(limit, count) {
-            let i = next
-            group.addTask { (i, try await body(i)) }
-            next += 1
-        }
-        while let (i, value) = try await group.next() {
-            results[i] = value
-            if next < count {
-                let j = next
-                group.addTask { (j, try await body(j)) }
-                next += 1
-            }
-        }
-        return results
     }
 }
