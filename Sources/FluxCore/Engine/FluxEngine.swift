@@ -360,6 +360,10 @@ public actor FluxEngine {
         let active = try await store.executions(inStates: [.claimed, .running, .resuming, .cancelling], limit: 10_000)
         var recovered: [String] = []
         for record in active where running[record.id] == nil && isAbandoned(record) {
+            // Leave alone what this process cannot run (a Swift workflow compiled into another binary).
+            if record.state != .cancelling, (try? await definition(name: record.workflowName, version: record.workflowVersion)) == nil {
+                continue
+            }
             guard let claimed = try await store.claim(
                 executionID: record.id, expectedGeneration: record.claimGeneration, fromStates: [record.state],
                 owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: record.state == .claimed ? .running : nil)
