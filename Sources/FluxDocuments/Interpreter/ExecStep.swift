@@ -69,23 +69,20 @@ struct ExecStep: Sendable {
             throw StepError(step: step, message: "exec of \(command) failed to start: \(error.localizedDescription)")
         }
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<ProcessResult, Never>) in
-                DispatchQueue.global().async {
-                    let group = DispatchGroup()
-                    let stdout = Captured(), stderr = Captured()
-                    for (pipe, sink) in [(out, stdout), (err, stderr)] {
-                        group.enter()
-                        DispatchQueue.global().async {
-                            sink.drain(pipe.fileHandleForReading, keeping: Self.maxCapturedBytes)
-                            group.leave()
-                        }
-                    }
-                    process.waitUntilExit()
-                    group.wait()
-                    continuation.resume(returning: ProcessResult(
-                        status: Int(process.terminationStatus), signalled: process.terminationReason == .uncaughtSignal,
-                        stdout: stdout.text, stderr: stderr.text))
-                }
+            await onThread {
+                // stderr on a thread of its own, stdout here: a full pipe can never block the program.
+                let stdout = Captured(), stderr = Captured()
+                let errDone = DispatchSemaphore(value: 0)
+                Thread {
+                    stderr.drain(err.fileHandleForReading, keeping: Self.maxCapturedBytes)
+                    errDone.signal()
+                }.start()
+                stdout.drain(out.fileHandleForReading, keeping: Self.maxCapturedBytes)
+                errDone.wait()
+                running.process.waitUntilExit()
+                return ProcessResult(status: Int(running.process.terminationStatus),
+                                     signalled: running.process.terminationReason == .uncaughtSignal,
+                                     stdout: stdout.text, stderr: stderr.text)
             }
         } onCancel: {
             running.stop()
@@ -112,6 +109,14 @@ struct ExecStep: Sendable {
             }
         }
         return nil
+    }
+}
+
+/// Runs blocking work on a thread of its own, off Swift's cooperative pool (on Linux, blocking dispatch's global
+/// queues stalls every task of the process).
+func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
     }
 }
 

@@ -144,8 +144,13 @@ final class URLSessionTransfer: NSObject, URLSessionDataDelegate, @unchecked Sen
 
     func run() async throws -> HTTPClientResponse {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = transfer.timeout
-        configuration.timeoutIntervalForResource = transfer.timeout
+        // FoundationNetworking on Linux truncates timeouts to whole seconds (0.5 s times out at once): give it a
+        // backstop in whole seconds and enforce the exact limit with a timer of our own.
+        let backstop = max(1, transfer.timeout.rounded(.up)) + 1
+        configuration.timeoutIntervalForRequest = backstop
+        configuration.timeoutIntervalForResource = backstop
+        var request = transfer.request
+        request.timeoutInterval = backstop
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -153,7 +158,7 @@ final class URLSessionTransfer: NSObject, URLSessionDataDelegate, @unchecked Sen
         defer { session.finishTasksAndInvalidate() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPClientResponse, any Error>) in
-                let task = session.dataTask(with: transfer.request)
+                let task = session.dataTask(with: request)
                 let cancelled = state.withLock { s -> Bool in
                     s.continuation = continuation
                     s.task = task
@@ -163,6 +168,10 @@ final class URLSessionTransfer: NSObject, URLSessionDataDelegate, @unchecked Sen
                     finish(.failure(CancellationError()))
                 } else {
                     task.resume()
+                    let seconds = transfer.timeout
+                    DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
+                        self?.fail("timed out after \(Self.format(seconds)) s", task: task)
+                    }
                 }
             }
         } onCancel: {
@@ -184,6 +193,8 @@ final class URLSessionTransfer: NSObject, URLSessionDataDelegate, @unchecked Sen
         }
         continuation?.resume(with: result)
     }
+
+    static func format(_ seconds: Double) -> String { seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds) }
 
     private func fail(_ message: String, task: URLSessionTask) {
         state.withLock { if $0.failure == nil { $0.failure = message } }
@@ -219,7 +230,9 @@ final class URLSessionTransfer: NSObject, URLSessionDataDelegate, @unchecked Sen
             return
         }
         if let refusal = transfer.checkRedirect(url) {
-            fail(refusal, task: task)
+            // Not followed: the redirect response ends the exchange, which then fails with the refusal. (Cancelling
+            // the task inside this callback trips FoundationNetworking on Linux.)
+            state.withLock { if $0.failure == nil { $0.failure = refusal } }
             completionHandler(nil)
             return
         }
@@ -232,7 +245,7 @@ final class URLSessionTransfer: NSObject, URLSessionDataDelegate, @unchecked Sen
             finish(failure == "cancelled" ? .failure(CancellationError()) : .failure(HTTPClientError(failure)))
         } else if let error {
             let nsError = error as NSError
-            let message = nsError.code == NSURLErrorTimedOut ? "timed out after \(transfer.timeout) s" : error.localizedDescription
+            let message = nsError.code == NSURLErrorTimedOut ? "timed out after \(Self.format(transfer.timeout)) s" : error.localizedDescription
             finish(.failure(HTTPClientError(message)))
         } else if let response {
             var headers: [String: String] = [:]

@@ -54,9 +54,7 @@ struct HostPolicy: Sendable {
 
     /// The same check without blocking a thread of the cooperative pool.
     func refusalAsync(host: String) async -> String? {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: self.refusal(host: host)) }
-        }
+        await onThread { self.refusal(host: host) }
     }
 
     /// Lower case, without IPv6 brackets or a trailing dot.
