@@ -196,9 +196,16 @@ final class URLSessionTransfer: NSObject, URLSessionDataDelegate, @unchecked Sen
 
     static func format(_ seconds: Double) -> String { seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds) }
 
+    /// Ends the exchange at once with `message` (without waiting for the client to report the cancellation).
     private func fail(_ message: String, task: URLSessionTask) {
-        state.withLock { if $0.failure == nil { $0.failure = message } }
+        let first = state.withLock { s -> Bool in
+            guard s.failure == nil, !s.finished else { return false }
+            s.failure = message
+            return true
+        }
+        guard first else { return }
         task.cancel()
+        finish(.failure(HTTPClientError(message)))
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
