@@ -116,7 +116,7 @@ struct InterpreterBehaviourTests {
         let engine = try await documentEngine(text, environment: InterpreterEnvironment(tasks: ["slow": slow]))
         let started = Date()
         let s = try await engine.run(workflow: "t", input: "x")
-        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(Date().timeIntervalSince(started) < 20)
         #expect(s.record.state == .completed)
         #expect(s.record.output == "x!")
         #expect(s.events(.taskCompleted, named: "call").first?.value == "fell back for x")

@@ -149,7 +149,7 @@ struct InterpreterExampleTests {
         let started = Date()
         let cancelled = try await engine.cancel(executionID: record.id)
         #expect(cancelled.record.state == .cancelled)
-        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(Date().timeIntervalSince(started) < 20)
         #expect(cancelled.types.suffix(3) == ["WORKFLOW_CANCELLING", "TASK_CANCELLED", "WORKFLOW_CANCELLED"])
         #expect(!cancelled.events.contains { $0.name == "unreachable" })
     }

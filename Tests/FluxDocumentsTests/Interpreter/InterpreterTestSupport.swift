@@ -13,7 +13,7 @@ import Darwin
 ///
 /// Routes: `GET /ok` → `{"ok": true}`; `GET /items` → two orders; `GET /fail` → 500; `GET /auth` → 200 when
 /// `Authorization: Bearer <token>`, else 401; `POST /publish` → 201 (401 without the token) echoing the body;
-/// `/echo` → the request as JSON; `/flaky/<key>` → 503 twice, then 200; `/slow` → 200 after 3 s;
+/// `/echo` → the request as JSON; `/flaky/<key>` → 503 twice, then 200; `/slow` → 200 after 20 s;
 /// `/big` → 64 KiB of text; `/text` → `hello` as text/plain; `/redirect-link-local` → 302 to 169.254.169.254.
 final class TestHTTPServer: Sendable {
     let port: Int
@@ -153,7 +153,7 @@ final class TestHTTPServer: Sendable {
             return json(200, ["method": .string(method), "target": .string(target), "headers": .object(h),
                               "body": .string(String(decoding: body, as: UTF8.self))])
         case "/slow":
-            Thread.sleep(forTimeInterval: 3)
+            Thread.sleep(forTimeInterval: 20)
             return json(200, ["slow": true])
         case "/big": return (200, "text/plain", Data(repeating: UInt8(ascii: "x"), count: 64 << 10), [:])
         case "/text": return (200, "text/plain", Data("hello".utf8), [:])
