@@ -90,12 +90,35 @@ struct BenchmarkCase: Sendable {
         BenchmarkCase(family: "map", name: "map-raw", unit: "tasks",
                       summary: "the same event rows in the same transactions as `map`, written through GRDB without the engine",
                       run: RawBaseline.map),
+        // Diagnostics, not in the default plan (`--cases hello-mem,map-mem`): the engine on a store that
+        // keeps nothing (``DiscardingStore``), i.e. the engine's own cost without SQLite.
+        BenchmarkCase(family: "diagnostic", name: "hello-mem", unit: "executions",
+                      summary: "`hello` on a store that keeps nothing: the engine alone (diagnostic)",
+                      run: { try await EngineCases.hello($0, inMemory: true) }),
+        BenchmarkCase(family: "diagnostic", name: "map-mem", unit: "tasks",
+                      summary: "`map` on a store that keeps nothing: the engine alone (diagnostic)",
+                      run: { try await EngineCases.map($0, inMemory: true) }),
+        // Diagnostics: the raw baselines plus the statements SQLiteStore adds to every commit (a SELECT of the
+        // row's state and generation, INSERT OR IGNORE, an UPDATE of last_sequence and updated_at).
+        BenchmarkCase(family: "diagnostic", name: "hello-raw-store", unit: "executions",
+                      summary: "`hello-raw` with the statements SQLiteStore adds to each commit (diagnostic)",
+                      run: { try await RawBaseline.hello($0, storeShape: true) }),
+        BenchmarkCase(family: "diagnostic", name: "hello-raw-1tx", unit: "executions",
+                      summary: "`hello-raw` with each run in one transaction instead of two (what-if, diagnostic)",
+                      run: { options in
+                          var one = options
+                          one.transactions = 1
+                          return try await RawBaseline.hello(one, storeShape: false)
+                      }),
+        BenchmarkCase(family: "diagnostic", name: "map-raw-store", unit: "tasks",
+                      summary: "`map-raw` with the statements SQLiteStore adds to each commit (diagnostic)",
+                      run: { try await RawBaseline.map($0, storeShape: true) }),
         // MARK: Document variants
         // Cases that run workflow documents through FluxDocuments' `DocumentInterpreter` (a hello_world
         // document, a map document) belong here, with family "hello" or "map" so that the driver compares
         // them with the same raw baseline, e.g.
         //     BenchmarkCase(family: "hello", name: "hello-document", unit: "executions", summary: "...", run: DocumentCases.hello),
-        // and their names added to `Driver.defaultPlan`.
+        // and their names added to `Driver.plan`.
     ]
 
     static func named(_ name: String) -> BenchmarkCase? { all.first { $0.name == name } }
@@ -114,15 +137,30 @@ let mapWorkflow = workflow("map_wf") { (ctx: ExecutionContext<Int>) in
 enum EngineCases {
     /// N sequential `hello_world` runs, after one untimed first run (as hello.py does).
     static func hello(_ options: CaseOptions) async throws -> CaseResult {
+        try await hello(options, inMemory: false)
+    }
+
+    static func map(_ options: CaseOptions) async throws -> CaseResult {
+        try await map(options, inMemory: false)
+    }
+
+    /// A fresh store: SQLite at the case's path, or one that keeps nothing.
+    static func makeStore(_ options: CaseOptions, inMemory: Bool) throws -> (store: CountingStore, sqlite: SQLiteStore?) {
+        if inMemory { return (CountingStore(DiscardingStore()), nil) }
+        removeDatabase(at: options.databasePath)
+        let sqlite = try SQLiteStore(path: options.databasePath, synchronous: options.synchronous)
+        return (CountingStore(sqlite), sqlite)
+    }
+
+    static func hello(_ options: CaseOptions, inMemory: Bool) async throws -> CaseResult {
         let n = options.n
+        let name = inMemory ? "hello-mem" : "hello"
         let load = Measure.loadAverage()
         var seconds: [Double] = []
         var cpu: [Double] = []
         var transactions = 0
         for rep in 0..<options.repetitions {
-            removeDatabase(at: options.databasePath)
-            let sqlite = try SQLiteStore(path: options.databasePath, synchronous: options.synchronous)
-            let store = CountingStore(sqlite)
+            let (store, sqlite) = try makeStore(options, inMemory: inMemory)
             let engine = FluxEngine(store: store)
             let first = try await helloWorld.run("World", on: engine)
             guard first.output == .string("Hello, World"), first.events.count == 4 else {
@@ -139,29 +177,27 @@ enum EngineCases {
             cpu.append(Measure.cpu() - c0)
             seconds.append(elapsed)
             transactions = store.eventsPerWrite.count
-            let counts = try sqlite.counts()
-            guard counts.executions == n + 1, counts.events == 4 * (n + 1) else {
+            if let counts = try sqlite?.counts(), counts.executions != n + 1 || counts.events != 4 * (n + 1) {
                 throw BenchmarkFailure("the store holds \(counts.executions) executions and \(counts.events) events")
             }
-            log("hello n=\(n) rep \(rep + 1)/\(options.repetitions): \(format(elapsed)) s, \(transactions) transactions")
+            log("\(name) n=\(n) rep \(rep + 1)/\(options.repetitions): \(format(elapsed)) s, \(transactions) transactions")
         }
         removeDatabase(at: options.databasePath)
-        return CaseResult(name: "hello", family: "hello", n: n, unit: "executions", options: options, seconds: seconds,
+        return CaseResult(name: name, family: inMemory ? "diagnostic" : "hello", n: n, unit: "executions", options: options, seconds: seconds,
                           cpuSeconds: cpu, transactions: transactions, eventRows: 4 * n, loadBefore: load)
     }
 
     /// One execution mapping `square` over 0..<N, after an untimed 16-task map on the same store.
-    static func map(_ options: CaseOptions) async throws -> CaseResult {
+    static func map(_ options: CaseOptions, inMemory: Bool) async throws -> CaseResult {
         let n = options.n
+        let name = inMemory ? "map-mem" : "map"
         let expected = (0..<n).reduce(0) { $0 + $1 * $1 }
         let load = Measure.loadAverage()
         var seconds: [Double] = []
         var cpu: [Double] = []
         var shapes: [[Int]] = []
         for rep in 0..<options.repetitions {
-            removeDatabase(at: options.databasePath)
-            let sqlite = try SQLiteStore(path: options.databasePath, synchronous: options.synchronous)
-            let store = CountingStore(sqlite)
+            let (store, _) = try makeStore(options, inMemory: inMemory)
             let engine = FluxEngine(store: store)
             _ = try await mapWorkflow.run(16, on: engine)
             store.reset()
@@ -176,7 +212,7 @@ enum EngineCases {
             }
             let shape = store.eventsPerWrite
             shapes.append(shape)
-            log("map n=\(n) rep \(rep + 1)/\(options.repetitions): \(format(elapsed)) s, \(shape.count) transactions")
+            log("\(name) n=\(n) rep \(rep + 1)/\(options.repetitions): \(format(elapsed)) s, \(shape.count) transactions")
         }
         removeDatabase(at: options.databasePath)
         // The shape of the median repetition goes to the raw baseline.
@@ -185,7 +221,7 @@ enum EngineCases {
         if let out = options.batchesOut {
             try JSONEncoder().encode(shape).write(to: URL(fileURLWithPath: out))
         }
-        return CaseResult(name: "map", family: "map", n: n, unit: "tasks", options: options, seconds: seconds,
+        return CaseResult(name: name, family: inMemory ? "diagnostic" : "map", n: n, unit: "tasks", options: options, seconds: seconds,
                           cpuSeconds: cpu, transactions: shape.count, eventRows: shape.reduce(0, +), loadBefore: load)
     }
 }

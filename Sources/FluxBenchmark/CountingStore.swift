@@ -87,3 +87,37 @@ final class CountingStore: FluxStore, Sendable {
     func deleteSecret(name: String) async throws -> Bool { try await base.deleteSecret(name: name) }
     func secretNames() async throws -> [String] { try await base.secretNames() }
 }
+
+/// A store that keeps nothing: writes succeed at once, reads find nothing. With it the benchmark measures the
+/// engine alone (the `-mem` diagnostic cases). A fresh `run` never reads its execution back, so the engine
+/// behaves as on a real store. (FluxCore's InMemoryStore is not used for this: its `commit` copies and
+/// re-sorts the execution's whole event list, which makes a large map quadratic.)
+final class DiscardingStore: FluxStore, Sendable {
+    func createExecution(_ record: ExecutionRecord, events: [ExecutionEvent]) async throws {}
+    func execution(id: String) async throws -> ExecutionRecord? { nil }
+    func events(executionID: String, after sequence: Int) async throws -> [ExecutionEvent] { [] }
+    func commit(_ commit: ExecutionCommit) async throws -> CommitOutcome {
+        CommitOutcome(applied: true, state: commit.state ?? .running)
+    }
+    func listExecutions(_ query: ExecutionQuery) async throws -> ExecutionPage { ExecutionPage(executions: [], nextCursor: nil) }
+    func executions(inStates states: Set<ExecutionState>, limit: Int) async throws -> [ExecutionRecord] { [] }
+    func claim(executionID: String, expectedGeneration: Int, fromStates: Set<ExecutionState>,
+               owner: String, leaseExpiresAt: Date, newState: ExecutionState?) async throws -> ExecutionRecord? { nil }
+    func renewLeases(owner: String, until: Date) async throws -> Int { 0 }
+    func transition(executionID: String, fromStates: Set<ExecutionState>, to: ExecutionState) async throws -> ExecutionRecord? { nil }
+    func countExecutionsByState() async throws -> [ExecutionState: Int] { [:] }
+    func saveWorkflow(_ draft: WorkflowDraft) async throws -> WorkflowRecord {
+        WorkflowRecord(name: draft.name, version: 1, kind: draft.kind, source: draft.source, description: draft.description,
+                       inputSchema: draft.inputSchema, contentHash: draft.contentHash, createdAt: Date())
+    }
+    func workflow(name: String, version: Int?) async throws -> WorkflowRecord? { nil }
+    func workflowVersions(name: String) async throws -> [WorkflowRecord] { [] }
+    func listWorkflows() async throws -> [WorkflowRecord] { [] }
+    func deleteWorkflow(name: String, version: Int?) async throws -> Int { 0 }
+    func cachedValue(key: String) async throws -> JSONValue? { nil }
+    func storeCachedValue(_ value: JSONValue, key: String) async throws {}
+    func secretCiphertext(name: String) async throws -> Data? { nil }
+    func setSecretCiphertext(_ ciphertext: Data, name: String) async throws {}
+    func deleteSecret(name: String) async throws -> Bool { false }
+    func secretNames() async throws -> [String] { [] }
+}

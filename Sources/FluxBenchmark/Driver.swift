@@ -12,6 +12,8 @@ struct Driver {
     var mapRepetitions: Int?
     var temporaryRoot = FileManager.default.temporaryDirectory.path
     var only: Set<String>?
+    /// Also run the diagnostic cases (engine alone, the store's extra statements, one transaction per run).
+    var diagnostics = false
 
     /// Map repetitions unless `--map-repetitions` says otherwise: fewer as N grows.
     func repetitions(forMap n: Int) -> Int {
@@ -21,15 +23,21 @@ struct Driver {
 
     /// The cases in the order they run: each raw baseline right after its engine case of the same size, so
     /// the two see much the same machine load (and the map baseline can replay the engine's transactions).
-    var defaultPlan: [(name: String, n: Int, repetitions: Int)] {
+    var plan: [(name: String, n: Int, repetitions: Int)] {
         var plan: [(String, Int, Int)] = []
         for n in helloSizes {
             plan.append(("hello", n, helloRepetitions))
             plan.append(("hello-raw", n, helloRepetitions))
+            if diagnostics {
+                for name in ["hello-mem", "hello-raw-store", "hello-raw-1tx"] { plan.append((name, n, helloRepetitions)) }
+            }
         }
         for n in mapSizes {
             plan.append(("map", n, repetitions(forMap: n)))
             plan.append(("map-raw", n, repetitions(forMap: n)))
+            if diagnostics {
+                for name in ["map-raw-store", "map-mem"] { plan.append((name, n, repetitions(forMap: n))) }
+            }
         }
         return plan.filter { only?.contains($0.0) ?? true }
     }
@@ -40,7 +48,7 @@ struct Driver {
         let startLoad = Measure.loadAverage()
         log("flux-benchmark: synchronous=\(synchronous.rawValue), \(machine.cores) cores, load \(startLoad)")
         var results: [CaseResult] = []
-        for (name, n, repetitions) in defaultPlan {
+        for (name, n, repetitions) in plan {
             let directory = temporaryRoot + "/flux-benchmark-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -48,7 +56,7 @@ struct Driver {
                              "--synchronous", synchronous.rawValue, "--repetitions", String(repetitions)]
             let shapeFile = temporaryRoot + "/flux-benchmark-map-\(n)-\(getpid()).json"
             if name == "map" { arguments += ["--batches-out", shapeFile] }
-            if name == "map-raw" {
+            if name.hasPrefix("map-raw") {
                 if FileManager.default.fileExists(atPath: shapeFile) {
                     arguments += ["--batches", shapeFile]
                 } else {
@@ -56,7 +64,9 @@ struct Driver {
                 }
             }
             let result = try runChild(executable: executable, arguments: arguments)
-            if name == "map-raw" { try? FileManager.default.removeItem(atPath: shapeFile) }
+            if name == plan.last(where: { $0.n == n && $0.name.hasPrefix("map-raw") })?.name {
+                try? FileManager.default.removeItem(atPath: shapeFile)
+            }
             results.append(result)
         }
         let report = Report(machine: machine, synchronous: synchronous.rawValue, loadAverageAtStart: startLoad,
@@ -157,12 +167,12 @@ struct Report: Codable {
         lines.append("machine: \(machine.cores) cores (\(machine.cpuModel)), \(machine.memoryMiB) MiB, Linux \(machine.kernel); "
             + "load average \(String(format: "%.2f", loadAverageAtStart)) at start, \(String(format: "%.2f", loadAverageAtEnd)) at end")
         lines.append("")
-        let header = [pad("case", 10, left: true), pad("N", 8), pad("reps", 5), pad("median s", 10), pad("per second", 12),
+        let header = [pad("case", 15, left: true), pad("N", 8), pad("reps", 5), pad("median s", 10), pad("per second", 12),
                       pad("µs/item", 9), pad("CPU µs/item", 12), pad("tx/rep", 8), pad("peak RSS MiB", 13), pad("load", 6)]
         lines.append(header.joined(separator: " "))
         for c in cases {
             lines.append([
-                pad(c.name, 10, left: true), pad(grouped(c.n), 8), pad(String(c.repetitions), 5),
+                pad(c.name, 15, left: true), pad(grouped(c.n), 8), pad(String(c.repetitions), 5),
                 pad(String(format: "%.3f", c.medianSeconds), 10), pad(grouped(Int(c.perSecond.rounded())), 12),
                 pad(String(format: "%.1f", c.microsecondsPerItem), 9), pad(String(format: "%.1f", c.cpuMicrosecondsPerItem), 12),
                 pad(grouped(c.transactions), 8), pad(String(format: "%.1f", c.peakRSSMiB), 13),

@@ -25,6 +25,15 @@ enum RawBaseline {
         WHERE id = ?
         """
 
+    /// What SQLiteStore adds to each write besides the rows (`storeShape` variants, diagnostics): it reads the
+    /// row's state and claim generation first, inserts events with INSERT OR IGNORE, and updates `last_sequence`
+    /// and `updated_at` in every commit.
+    static let checkExecution = "SELECT state, claim_generation FROM executions WHERE id = ?"
+    static let insertEventOrIgnore = insertEvent.replacingOccurrences(of: "INSERT INTO", with: "INSERT OR IGNORE INTO")
+    static let touchExecution = """
+        UPDATE executions SET output = COALESCE(?, output), last_sequence = MAX(last_sequence, ?), updated_at = ? WHERE id = ?
+        """
+
     /// Creates the schema with SQLiteStore, then opens the file as one plain GRDB connection.
     static func open(_ options: CaseOptions) throws -> DatabaseQueue {
         removeDatabase(at: options.databasePath)
@@ -45,8 +54,15 @@ enum RawBaseline {
 
     /// Per run: (1) the execution row and WORKFLOW_STARTED, TASK_STARTED; (2) TASK_COMPLETED,
     /// WORKFLOW_COMPLETED and the final update of the row. One untimed run first, as in `hello`.
+    /// With `--transactions 1` (a what-if, reported as `hello-raw-1tx`) both go in one transaction.
     static func hello(_ options: CaseOptions) async throws -> CaseResult {
+        try await hello(options, storeShape: false)
+    }
+
+    static func hello(_ options: CaseOptions, storeShape: Bool) async throws -> CaseResult {
         let n = options.n
+        let oneTransaction = options.transactions == 1
+        let name = storeShape ? "hello-raw-store" : oneTransaction ? "hello-raw-1tx" : "hello-raw"
         let load = Measure.loadAverage()
         var seconds: [Double] = []
         var cpu: [Double] = []
@@ -54,8 +70,9 @@ enum RawBaseline {
             let queue = try open(options)
             let elapsed: (wall: Double, cpu: Double) = try queue.inDatabase { db in
                 let execution = try db.makeStatement(sql: insertExecution)
-                let event = try db.makeStatement(sql: insertEvent)
+                let event = try db.makeStatement(sql: storeShape ? insertEventOrIgnore : insertEvent)
                 let finish = try db.makeStatement(sql: finishExecution)
+                let check = try db.makeStatement(sql: checkExecution)
                 let input = "\"World\"", output = "\"Hello, World\""
                 let taskSource = "say_hello_" + TaskIdentity.hash16(Data("[\"say_hello\",\"World\"]".utf8))
                 func run() throws {
@@ -63,18 +80,25 @@ enum RawBaseline {
                     let prefix = id.prefix(16)
                     let workflowSource = "hello_world_" + id
                     let now = Date().timeIntervalSince1970
-                    try db.inTransaction(.immediate) {
+                    func first() throws {
                         try execution.execute(arguments: [id, "hello_world", 1, "RUNNING", input, "null", owner, 1, now + 30, 2, now, now])
                         try event.execute(arguments: [id, 1, "\(prefix)-1", "WORKFLOW_STARTED", workflowSource, "hello_world", input, now])
                         try event.execute(arguments: [id, 2, "\(prefix)-2", "TASK_STARTED", taskSource, "say_hello", input, Date().timeIntervalSince1970])
-                        return .commit
                     }
-                    try db.inTransaction(.immediate) {
+                    func second() throws {
+                        if storeShape { _ = try Row.fetchOne(check, arguments: [id]) }
                         let end = Date().timeIntervalSince1970
                         try event.execute(arguments: [id, 3, "\(prefix)-3", "TASK_COMPLETED", taskSource, "say_hello", output, end])
                         try event.execute(arguments: [id, 4, "\(prefix)-4", "WORKFLOW_COMPLETED", workflowSource, "hello_world", output, end])
                         try finish.execute(arguments: ["COMPLETED", output, 4, end, id])
-                        return .commit
+                    }
+                    if oneTransaction {
+                        // What-if (`--transactions 1`): the whole run in one transaction, as an engine that did not
+                        // commit before the task body would need.
+                        try db.inTransaction(.immediate) { try first(); try second(); return .commit }
+                    } else {
+                        try db.inTransaction(.immediate) { try first(); return .commit }
+                        try db.inTransaction(.immediate) { try second(); return .commit }
                     }
                 }
                 try run()
@@ -88,18 +112,23 @@ enum RawBaseline {
             let rows = try queue.inDatabase { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM execution_events") ?? 0 }
             guard rows == 4 * (n + 1) else { throw BenchmarkFailure("the baseline wrote \(rows) event rows") }
             try queue.close()
-            log("hello-raw n=\(n) rep \(rep + 1)/\(options.repetitions): \(format(elapsed.wall)) s")
+            log("\(name) n=\(n) rep \(rep + 1)/\(options.repetitions): \(format(elapsed.wall)) s")
         }
         removeDatabase(at: options.databasePath)
-        return CaseResult(name: "hello-raw", family: "hello", n: n, unit: "executions", options: options, seconds: seconds,
-                          cpuSeconds: cpu, transactions: 2 * n, eventRows: 4 * n, loadBefore: load)
+        return CaseResult(name: name, family: storeShape || oneTransaction ? "diagnostic" : "hello", n: n, unit: "executions",
+                          options: options, seconds: seconds, cpuSeconds: cpu, transactions: (oneTransaction ? 1 : 2) * n, eventRows: 4 * n, loadBefore: load)
     }
 
     /// The map's 2N + 2 events (WORKFLOW_STARTED, N × TASK_STARTED, N × TASK_COMPLETED, WORKFLOW_COMPLETED)
     /// in transactions of the sizes the engine used (`--batches FILE`, written by the `map` case), the first
     /// also inserting the execution row and the last updating it.
     static func map(_ options: CaseOptions) async throws -> CaseResult {
+        try await map(options, storeShape: false)
+    }
+
+    static func map(_ options: CaseOptions, storeShape: Bool) async throws -> CaseResult {
         let n = options.n
+        let name = storeShape ? "map-raw-store" : "map-raw"
         let total = 2 * n + 2
         let shape = try batches(options, total: total)
         let load = Measure.loadAverage()
@@ -109,8 +138,10 @@ enum RawBaseline {
             let queue = try open(options)
             let elapsed: (wall: Double, cpu: Double) = try queue.inDatabase { db in
                 let execution = try db.makeStatement(sql: insertExecution)
-                let event = try db.makeStatement(sql: insertEvent)
+                let event = try db.makeStatement(sql: storeShape ? insertEventOrIgnore : insertEvent)
                 let finish = try db.makeStatement(sql: finishExecution)
+                let check = try db.makeStatement(sql: checkExecution)
+                let touch = try db.makeStatement(sql: touchExecution)
                 let c0 = Measure.cpu()
                 let t0 = Measure.now()
                 let id = ExecutionRecord.newID()
@@ -124,6 +155,8 @@ enum RawBaseline {
                         let now = Date().timeIntervalSince1970
                         if index == 0 {
                             try execution.execute(arguments: [id, "map_wf", 1, "RUNNING", input, "null", owner, 1, now + 30, count, now, now])
+                        } else if storeShape {
+                            _ = try Row.fetchOne(check, arguments: [id])
                         }
                         for _ in 0..<count {
                             sequence += 1
@@ -144,6 +177,8 @@ enum RawBaseline {
                         }
                         if index == shape.count - 1 {
                             try finish.execute(arguments: ["COMPLETED", output, total, Date().timeIntervalSince1970, id])
+                        } else if storeShape, index > 0 {
+                            try touch.execute(arguments: [nil as String?, sequence, Date().timeIntervalSince1970, id])
                         }
                         return .commit
                     }
@@ -155,10 +190,10 @@ enum RawBaseline {
             let rows = try queue.inDatabase { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM execution_events") ?? 0 }
             guard rows == total else { throw BenchmarkFailure("the baseline wrote \(rows) event rows, expected \(total)") }
             try queue.close()
-            log("map-raw n=\(n) rep \(rep + 1)/\(options.repetitions): \(format(elapsed.wall)) s, \(shape.count) transactions")
+            log("\(name) n=\(n) rep \(rep + 1)/\(options.repetitions): \(format(elapsed.wall)) s, \(shape.count) transactions")
         }
         removeDatabase(at: options.databasePath)
-        return CaseResult(name: "map-raw", family: "map", n: n, unit: "tasks", options: options, seconds: seconds,
+        return CaseResult(name: name, family: storeShape ? "diagnostic" : "map", n: n, unit: "tasks", options: options, seconds: seconds,
                           cpuSeconds: cpu, transactions: shape.count, eventRows: total, loadBefore: load)
     }
 

@@ -8,8 +8,9 @@ let usage = """
     usage:
       flux-benchmark all [--synchronous normal|full] [--json] [--repetitions R] [--map-repetitions R]
                          [--hello-sizes 1000,10000] [--map-sizes 1000,10000,100000] [--cases hello,map,...] [--tmp DIR]
+                         [--diagnostics]
           runs every case in a child process of its own, each on a fresh database in a new temporary
-          directory, and prints a table (or JSON with --json)
+          directory, and prints a table (or JSON with --json); --diagnostics adds the diagnostic cases
       flux-benchmark case NAME N --db PATH [--synchronous normal|full] [--repetitions R]
                          [--batches-out FILE | --batches FILE | --transactions T]
           runs one case in this process and prints its result as one line of JSON
@@ -17,7 +18,7 @@ let usage = """
           names the cases
 
     cases:
-    \(BenchmarkCase.all.map { "  \(pad($0.name, 10, left: true)) \($0.summary)" }.joined(separator: "\n"))
+    \(BenchmarkCase.all.map { "  \(pad($0.name, 15, left: true)) \($0.summary)" }.joined(separator: "\n"))
     """
 
 func fail(_ message: String) -> Never {
@@ -51,6 +52,7 @@ case "all":
     var driver = Driver()
     driver.synchronous = synchronousMode(arguments)
     driver.json = arguments.contains("--json")
+    driver.diagnostics = arguments.contains("--diagnostics")
     if let r = value(of: "--repetitions", in: arguments) { driver.helloRepetitions = integers(r, flag: "--repetitions")[0] }
     if let r = value(of: "--map-repetitions", in: arguments) { driver.mapRepetitions = integers(r, flag: "--map-repetitions")[0] }
     if let s = value(of: "--hello-sizes", in: arguments) { driver.helloSizes = integers(s, flag: "--hello-sizes") }
@@ -83,7 +85,7 @@ case "case":
     }
 
 case "list":
-    for c in BenchmarkCase.all { print("\(pad(c.name, 10, left: true)) \(c.summary)") }
+    for c in BenchmarkCase.all { print("\(pad(c.name, 15, left: true)) \(c.summary)") }
 
 default:
     print(usage)
