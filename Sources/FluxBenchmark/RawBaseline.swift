@@ -46,6 +46,11 @@ enum RawBaseline {
             guard mode == "wal" else { throw BenchmarkFailure("journal_mode is \(mode ?? "?"), expected wal") }
             try db.execute(sql: "PRAGMA synchronous = \(options.synchronous == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
+            // For what-if experiments on the baseline only (docs/performance.md): extra SQL run after opening,
+            // e.g. FLUX_BENCH_RAW_SETUP_SQL="PRAGMA mmap_size = 268435456; DROP INDEX executions_by_created".
+            if let setup = ProcessInfo.processInfo.environment["FLUX_BENCH_RAW_SETUP_SQL"], !setup.isEmpty {
+                try db.execute(sql: setup)
+            }
         }
         return queue
     }
