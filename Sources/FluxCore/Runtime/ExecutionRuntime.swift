@@ -21,15 +21,14 @@ actor ExecutionRuntime {
     private var pendingState: ExecutionState?
     private var nextSequence: Int
     private var committedSequence: Int
-    private var inFlight: InFlightCommit?
-    private var commitCounter = 0
-
-    /// The commit under way: whoever awaits it marks it done, so no waiter spins on a finished task.
-    private struct InFlightCommit {
-        let number: Int
-        let task: Task<CommitOutcome, any Error>
-        let lastSequence: Int
-    }
+    /// True while a commit is under way. The flush that started it awaits the store directly (no extra
+    /// Task, so no thread hand-off) and, when it returns, records the effect and resumes every waiter.
+    private var commitInFlight = false
+    private var commitWaiters: [CheckedContinuation<Void, any Error>] = []
+    /// The last commit had waiters: several branches of this execution flush concurrently.
+    private var concurrentFlushes = false
+    /// "<first 16 of the execution id>-": event ids are this prefix and the sequence number.
+    private let eventIDPrefix: String
     /// Set when the execution row does not exist yet: the first flush creates it.
     private var pendingCreate: ExecutionRecord?
 
@@ -48,6 +47,7 @@ actor ExecutionRuntime {
         workflowName = record.workflowName
         workflowVersion = record.workflowVersion
         sourceID = "\(record.workflowName)_\(record.id)"
+        eventIDPrefix = "\(record.id.prefix(16))-"
         self.store = store
         self.services = services
         claimGeneration = record.claimGeneration
@@ -71,7 +71,7 @@ actor ExecutionRuntime {
         let sequence = nextSequence
         nextSequence += 1
         let event = ExecutionEvent(
-            id: "\(executionID.prefix(16))-\(sequence)", type: type, sourceID: source ?? sourceID,
+            id: eventIDPrefix + String(sequence), type: type, sourceID: source ?? sourceID,
             name: name ?? workflowName, value: v, time: Date(), sequence: sequence)
         events.append(event)
         pending.append(event)
@@ -84,12 +84,26 @@ actor ExecutionRuntime {
         pendingState = newState
     }
 
+    /// Records TASK_STARTED (unless a replay already has it) and makes it durable, in one call on the actor.
+    func startTask(taskID: String, name: String, arguments: JSONValue, alreadyStarted: Bool) async throws {
+        if !alreadyStarted { append(.taskStarted, source: taskID, name: name, value: arguments) }
+        try await flush()
+    }
+
     /// Makes every event appended so far durable.
     func flush() async throws {
         let target = nextSequence - 1
+        var yielded = false
         while committedSequence < target || pendingState != nil {
-            if let current = inFlight {
-                try await awaitCommit(current)
+            if commitInFlight {
+                try await waitForCommit()
+                continue
+            }
+            // Other branches were flushing too (a map, a parallel): let those that are ready append their
+            // events first, so that one transaction carries them all instead of one each.
+            if concurrentFlushes, !yielded {
+                yielded = true
+                await Task.yield()
                 continue
             }
             let batch = pending
@@ -97,46 +111,49 @@ actor ExecutionRuntime {
             pending.removeAll(keepingCapacity: true)
             pendingState = nil
             let last = batch.last?.sequence ?? committedSequence
-            let store = self.store
-            let task: Task<CommitOutcome, any Error>
+            commitInFlight = true
+            let result: Result<CommitOutcome, any Error>
             if var record = pendingCreate {
                 pendingCreate = nil
                 record.state = newState ?? record.state
                 record.lastSequence = last
-                task = Task {
+                do {
                     try await store.createExecution(record, events: batch)
-                    return CommitOutcome(applied: true, state: record.state)
+                    result = .success(CommitOutcome(applied: true, state: record.state))
+                } catch {
+                    result = .failure(error)
                 }
             } else {
                 let commit = ExecutionCommit(executionID: executionID, events: batch, state: newState, claimGeneration: claimGeneration)
-                task = Task { try await store.commit(commit) }
+                do { result = .success(try await store.commit(commit)) } catch { result = .failure(error) }
             }
-            commitCounter += 1
-            let current = InFlightCommit(number: commitCounter, task: task, lastSequence: last)
-            inFlight = current
-            try await awaitCommit(current)
+            commitInFlight = false
+            let waiters = commitWaiters
+            commitWaiters.removeAll()
+            concurrentFlushes = !waiters.isEmpty
+            switch result {
+            case .success(let outcome):
+                committedSequence = max(committedSequence, last)
+                if outcome.state == .cancelling, !cancelRequested { requestCancel(external: true) }
+                services.notify(executionID)
+                for waiter in waiters { waiter.resume() }
+            case .failure(let error):
+                for waiter in waiters { waiter.resume(throwing: error) }
+                throw error
+            }
         }
     }
 
-    /// Waits for a commit and records its effect once, whichever waiter gets there first.
-    private func awaitCommit(_ current: InFlightCommit) async throws {
-        let outcome: CommitOutcome
-        do {
-            outcome = try await current.task.value
-        } catch {
-            if inFlight?.number == current.number { inFlight = nil }
-            throw error
+    /// Waits until the commit under way has ended (throws its error if it failed).
+    private func waitForCommit() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            commitWaiters.append(continuation)
         }
-        guard inFlight?.number == current.number else { return }
-        inFlight = nil
-        committedSequence = max(committedSequence, current.lastSequence)
-        if outcome.state == .cancelling, !cancelRequested { requestCancel(external: true) }
-        services.notify(executionID)
     }
 
     /// Appends the final workflow event and commits it with the final state and output, letting go of the execution.
     func finish(state final: ExecutionState, event: EventType, value: JSONValue, output: JSONValue) async throws -> ExecutionRecord {
-        while let current = inFlight { try await awaitCommit(current) }
+        while commitInFlight { try await waitForCommit() }
         if final == .cancelled, !events.contains(where: { $0.type == .workflowCancelling }) {
             append(.workflowCancelling)
         }
