@@ -29,6 +29,9 @@ actor ExecutionRuntime {
     private var concurrentFlushes = false
     /// "<first 16 of the execution id>-": event ids are this prefix and the sequence number.
     private let eventIDPrefix: String
+    /// True when the buffer holds an event that must be durable before the next task body runs (a
+    /// completion, a failure, a resume...), as opposed to only WORKFLOW_STARTED / TASK_STARTED.
+    private var pendingNeedsDurability = false
     /// Set when the execution row does not exist yet: the first flush creates it.
     private var pendingCreate: ExecutionRecord?
 
@@ -75,6 +78,7 @@ actor ExecutionRuntime {
             name: name ?? workflowName, value: v, time: Date(), sequence: sequence)
         events.append(event)
         pending.append(event)
+        if type != .taskStarted && type != .workflowStarted { pendingNeedsDurability = true }
         if !type.isWorkflowEvent { tasks[event.sourceID, default: TaskHistory()].apply(event) }
         return event
     }
@@ -84,10 +88,13 @@ actor ExecutionRuntime {
         pendingState = newState
     }
 
-    /// Records TASK_STARTED (unless a replay already has it) and makes it durable, in one call on the actor.
+    /// Records TASK_STARTED (unless a replay already has it) and, when an earlier task's completion (or
+    /// any other fact that must survive) is still buffered, commits before the body runs. A buffer holding
+    /// only start events is not worth a transaction of its own: losing it loses no completed work, so it
+    /// goes out with the next commit (or within half a second through the engine's maintenance).
     func startTask(taskID: String, name: String, arguments: JSONValue, alreadyStarted: Bool) async throws {
         if !alreadyStarted { append(.taskStarted, source: taskID, name: name, value: arguments) }
-        try await flush()
+        if pendingNeedsDurability || pendingState != nil { try await flush() }
     }
 
     /// Makes every event appended so far durable.
@@ -110,6 +117,7 @@ actor ExecutionRuntime {
             let newState = pendingState
             pending.removeAll(keepingCapacity: true)
             pendingState = nil
+            pendingNeedsDurability = false
             let last = batch.last?.sequence ?? committedSequence
             commitInFlight = true
             let result: Result<CommitOutcome, any Error>
@@ -164,6 +172,9 @@ actor ExecutionRuntime {
         let batch = pending
         pending.removeAll()
         let last = batch.last?.sequence ?? committedSequence
+        // Hold off other flushes (the engine's maintenance) while the final write is under way.
+        commitInFlight = true
+        let result: Result<Void, any Error>
         if var record = pendingCreate {
             pendingCreate = nil
             record.state = final
@@ -171,12 +182,23 @@ actor ExecutionRuntime {
             record.owner = nil
             record.leaseExpiresAt = nil
             record.lastSequence = last
-            try await store.createExecution(record, events: batch)
+            do { try await store.createExecution(record, events: batch); result = .success(()) } catch { result = .failure(error) }
         } else {
             let commit = ExecutionCommit(
                 executionID: executionID, events: batch, state: final, output: cleanOutput,
                 claimGeneration: claimGeneration, releaseOwnership: true)
-            _ = try await store.commit(commit)
+            do { _ = try await store.commit(commit); result = .success(()) } catch { result = .failure(error) }
+        }
+        commitInFlight = false
+        let waiters = commitWaiters
+        commitWaiters.removeAll()
+        switch result {
+        case .success:
+            committedSequence = last
+            for waiter in waiters { waiter.resume() }
+        case .failure(let error):
+            for waiter in waiters { waiter.resume(throwing: error) }
+            throw error
         }
         committedSequence = last
         services.notify(executionID)
