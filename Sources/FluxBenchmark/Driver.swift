@@ -28,13 +28,15 @@ struct Driver {
         for n in helloSizes {
             plan.append(("hello", n, helloRepetitions))
             plan.append(("hello-raw", n, helloRepetitions))
+            plan.append(("hello-document", n, helloRepetitions))
             if diagnostics {
-                for name in ["hello-mem", "hello-raw-store", "hello-raw-1tx"] { plan.append((name, n, helloRepetitions)) }
+                for name in ["hello-mem", "hello-raw-store", "hello-raw-2tx"] { plan.append((name, n, helloRepetitions)) }
             }
         }
         for n in mapSizes {
             plan.append(("map", n, repetitions(forMap: n)))
             plan.append(("map-raw", n, repetitions(forMap: n)))
+            if n <= 10_000 { plan.append(("map-document", n, repetitions(forMap: n))) }
             if diagnostics {
                 for name in ["map-raw-store", "map-mem"] { plan.append((name, n, repetitions(forMap: n))) }
             }
@@ -148,7 +150,9 @@ struct Report: Codable {
 
     static func compare(_ results: [CaseResult]) -> [Comparison] {
         results.filter { !$0.name.hasSuffix("-raw") }.compactMap { engine in
-            guard let raw = results.first(where: { $0.name == engine.family + "-raw" && $0.n == engine.n }) else { return nil }
+            // Documents compare with the same work written in Swift; engine cases with their raw baseline.
+            let baselineName = engine.family == "document" ? String(engine.name.dropLast("-document".count)) : engine.family + "-raw"
+            guard let raw = results.first(where: { $0.name == baselineName && $0.n == engine.n }) else { return nil }
             return Comparison(family: engine.family, n: engine.n, engine: engine.name, baseline: raw.name,
                               wallRatio: engine.medianSeconds / raw.medianSeconds,
                               cpuRatio: engine.medianCPUSeconds / raw.medianCPUSeconds)
