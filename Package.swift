@@ -82,7 +82,9 @@ let package = Package(
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
         .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], exclude: ["Fixtures", "Scripts"], swiftSettings: strict),
         .testTarget(name: "FluxCLITests", dependencies: ["FluxCore"], swiftSettings: strict),
-        .testTarget(name: "FluxMCPTests", dependencies: ["FluxMCP", "FluxService", .product(name: "MCP", package: "swift-sdk")],
+        .testTarget(name: "FluxMCPTests", dependencies: ["FluxMCP", "FluxService", "Flux", .product(name: "MCP", package: "swift-sdk"),
+                                                       .product(name: "Hummingbird", package: "hummingbird"),
+                                                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["Scripts"], swiftSettings: strict),
     ]),
     swiftLanguageModes: [.v6]

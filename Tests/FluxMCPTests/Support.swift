@@ -304,3 +304,45 @@ extension Dictionary where Key == String, Value == Any {
         return current
     }
 }
+
+/// An HTTP connection left open to read a stream as it comes (SSE).
+final class OpenConnection {
+    let fd: Int32
+    private(set) var received = Data()
+
+    init(port: Int, request: Data) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(fd); throw TestFailure("connect failed: errno \(errno)") }
+        _ = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Reads until `predicate` holds for the (de-chunked) body, the peer closes, or `timeout`. Returns whether the peer closed.
+    @discardableResult
+    func read(timeout: Duration, until predicate: (String) -> Bool = { _ in false }) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            if predicate(body) { return false }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 20)
+            if ready <= 0 { continue }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return true }
+            received.append(contentsOf: chunk[0..<n])
+        }
+        return false
+    }
+
+    var response: RawHTTP.Response? { RawHTTP.parse(received) }
+    var body: String { response?.body ?? "" }
+
+    deinit { close(fd) }
+}
