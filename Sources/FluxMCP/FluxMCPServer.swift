@@ -3,6 +3,7 @@ import FluxService
 import Foundation
 import Logging
 import MCP
+import Synchronization
 
 /// Settings of the MCP front door that are not about transports.
 public struct FluxMCPOptions: Sendable {
@@ -42,6 +43,8 @@ public final class FluxMCPServer: Sendable {
     public let options: FluxMCPOptions
     let logger: Logger
     let live = LiveServers()
+    /// Tool calls being answered now (stdio waits for them when its input ends).
+    let callsInFlight = Mutex<Int>(0)
     let startedAt = ContinuousClock.now
 
     public init(service: FluxService, options: FluxMCPOptions = FluxMCPOptions(), logger: Logger = Logger(label: "flux.mcp")) {
@@ -132,12 +135,17 @@ public final class FluxMCPServer: Sendable {
     }
 
     func callTool(_ params: CallTool.Parameters, server: ServerReference) async throws -> CallTool.Result {
+        callsInFlight.withLock { $0 += 1 }
+        defer { callsInFlight.withLock { $0 -= 1 } }
         let arguments = ToolArguments(tool: params.name, values: (params.arguments ?? [:]).mapValues(\.jsonValue))
         let progress = ProgressReporter(token: params._meta?.progressToken, server: server)
         let outcome: Result<JSONValue, ToolFailure>
         if let spec = ToolCatalog.byName[params.name] {
             do {
                 try arguments.allowOnly(spec.argumentNames)
+                if let namespace = try arguments.optionalString("workflow_namespace"), namespace != "default" {
+                    throw ToolFailure("invalid_arguments", "no namespace \(namespace): this server has only the namespace \"default\"")
+                }
                 outcome = .success(try await run(spec.name, arguments, progress: progress))
             } catch let failure as ToolFailure {
                 outcome = .failure(failure)
@@ -360,15 +368,14 @@ public final class FluxMCPServer: Sendable {
         let finished: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 var completed = 0
-                for try await event in service.watch(executionID: id, after: after) {
-                    guard progress.isActive else { continue }
+                try await Self.follow(service, executionID: id, after: after) { event in
+                    guard progress.isActive else { return }
                     // Progress must only grow, so only completed steps count.
-                    guard event.type == .taskCompleted else { continue }
+                    guard event.type == .taskCompleted else { return }
                     completed += 1
                     await progress.report(Double(completed), total: totalSteps.flatMap { $0 >= completed ? Double($0) : nil },
                                           message: "step \(event.name) completed")
                 }
-                try Task.checkCancellation()
                 return true
             }
             group.addTask {
@@ -382,6 +389,37 @@ public final class FluxMCPServer: Sendable {
         try Task.checkCancellation()
         _ = finished
         do { return try await service.status(workflow: nil, executionID: id) } catch { throw error }
+    }
+
+    /// Delivers the execution's events after `after` in order until it has finished or paused and every event is
+    /// delivered. Like `FluxService.watch`, but it re-reads the store after a short, growing pause (2 ms up to
+    /// 100 ms) instead of waiting a whole poll interval: a commit that lands between the read and the wait does
+    /// not wake `waitForChange`, which cost short runs 100 ms.
+    static func follow(_ service: FluxService, executionID: String, after: Int,
+                       _ onEvent: (ExecutionEvent) async -> Void) async throws {
+        var last = after
+        var pause = Duration.milliseconds(2)
+        while true {
+            try Task.checkCancellation()
+            let record: ExecutionRecord
+            let events: [ExecutionEvent]
+            do {
+                guard let found = try await service.store.execution(id: executionID) else {
+                    throw ServiceError(.notFound, "no execution with id \(executionID)")
+                }
+                record = found
+                events = try await service.store.events(executionID: executionID, after: last)
+            } catch {
+                throw ServiceError.wrap(error)
+            }
+            for event in events {
+                await onEvent(event)
+                last = event.sequence
+            }
+            if record.state.isTerminal || record.state == .paused, last >= record.lastSequence { return }
+            pause = events.isEmpty ? min(pause * 2, .milliseconds(100)) : .milliseconds(2)
+            await service.engine.waitForChange(executionID: executionID, timeout: pause)
+        }
     }
 
     /// The number of top-level steps of a document workflow (the progress total), if known.

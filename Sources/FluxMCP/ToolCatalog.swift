@@ -34,7 +34,21 @@ enum ToolCatalog {
         only stops the waiting: the execution goes on, and cancel_execution is how to stop it.
         """
 
-    static let all: [ToolSpec] = [
+    /// The original's 0.87 tools take `workflow_namespace`; this server has one namespace, `default`.
+    static let namespace: JSONValue = [
+        "type": "string", "enum": ["default"], "default": "default",
+        "description": "Accepted for compatibility with Flux 0.87 clients; this server has only the namespace \"default\".",
+    ]
+
+    static let all: [ToolSpec] = specs.map { spec in
+        var spec = spec
+        if spec.parameters["workflow_name"] != nil || spec.name == "list_workflows" || spec.name == "upload_workflow" {
+            spec.parameters["workflow_namespace"] = namespace
+        }
+        return spec
+    }
+
+    static let specs: [ToolSpec] = [
         ToolSpec(
             name: "list_workflows", title: "List workflows",
             description: "List every registered workflow (latest version of each) with its description and input schema. "
