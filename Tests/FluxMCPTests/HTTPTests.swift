@@ -10,30 +10,30 @@ struct StreamableClient {
 
     init(port: Int) { http = RawHTTP(port: port) }
 
-    mutating func initialize(extraHeaders: [String: String] = [:]) throws -> RawHTTP.Response {
-        let response = try post(HostileMessages.initialize, headers: extraHeaders, session: false)
+    mutating func initialize(extraHeaders: [String: String] = [:]) async throws -> RawHTTP.Response {
+        let response = try await post(HostileMessages.initialize, headers: extraHeaders, session: false)
         sessionID = response.headers["mcp-session-id"]
         if sessionID != nil {
-            _ = try post(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, headers: extraHeaders)
+            _ = try await post(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, headers: extraHeaders)
         }
         return response
     }
 
-    func post(_ body: String, headers: [String: String] = [:], session: Bool = true) throws -> RawHTTP.Response {
-        try post(Data(body.utf8), headers: headers, session: session)
+    func post(_ body: String, headers: [String: String] = [:], session: Bool = true) async throws -> RawHTTP.Response {
+        try await post(Data(body.utf8), headers: headers, session: session)
     }
 
-    func post(_ body: Data, headers: [String: String] = [:], session: Bool = true) throws -> RawHTTP.Response {
+    func post(_ body: Data, headers: [String: String] = [:], session: Bool = true) async throws -> RawHTTP.Response {
         var all = Self.jsonHeaders
         if session, let sessionID { all["Mcp-Session-Id"] = sessionID }
         all.merge(headers) { _, new in new }
-        return try http.send(http.request("POST", "/mcp", headers: all, body: body))
+        return try await http.send(http.request("POST", "/mcp", headers: all, body: body))
     }
 
-    func callTool(_ name: String, _ arguments: [String: Any] = [:], id: Int = 77, meta: [String: Any]? = nil) throws -> RawHTTP.Response {
+    func callTool(_ name: String, _ arguments: [String: Any] = [:], id: Int = 77, meta: [String: Any]? = nil) async throws -> RawHTTP.Response {
         var params: [String: Any] = ["name": name, "arguments": arguments]
         if let meta { params["_meta"] = meta }
-        return try post(HostileMessages.json(["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params]))
+        return try await post(HostileMessages.json(["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params]))
     }
 }
 
@@ -88,7 +88,7 @@ struct HTTPTests {
         let (server, port) = try await FluxServerProcess.http(environment: ["FLUX_SECURITY__MAX_BODY_BYTES": String(Self.limit)])
         defer { server.stop() }
         var client = StreamableClient(port: port)
-        let initialized = try client.initialize()
+        let initialized = try await client.initialize()
         #expect(initialized.status == 200)
         let session = try #require(client.sessionID)
         let http = client.http
@@ -121,7 +121,7 @@ struct HTTPTests {
                     ("oversized body", http.request("POST", "/mcp", headers: withSession, body: Data(repeating: UInt8(ascii: "a"), count: Self.limit + 10)), [413]),
                 ]
                 let (label, raw, statuses) = cases[(i / 4) % cases.count]
-                let response = try http.send(raw)
+                let response = try await http.send(raw)
                 if !statuses.contains(response.status) { problems.append("\(label): expected \(statuses), got \(response.status) \(response.body.prefix(200))") }
                 if response.status != 404 || label != "unknown path", response.json?["error"] == nil {
                     problems.append("\(label): no JSON-RPC error body: \(response.body.prefix(200))")
@@ -129,7 +129,7 @@ struct HTTPTests {
                 continue
             }
             let message = generator.message(i, oversized: Self.limit + 1000)
-            let response = try http.send(http.request("POST", "/mcp", headers: json.merging(["Mcp-Session-Id": session]) { $1 }, body: message.body))
+            let response = try await http.send(http.request("POST", "/mcp", headers: json.merging(["Mcp-Session-Id": session]) { $1 }, body: message.body))
             if message.label == "oversized" {
                 if response.status != 413 { problems.append("oversized: expected 413, got \(response.status)") }
                 continue
@@ -140,11 +140,11 @@ struct HTTPTests {
         #expect(ContinuousClock.now - started < .seconds(60))
 
         // The session and the server still work.
-        let health = try client.callTool("health_check")
+        let health = try await client.callTool("health_check")
         #expect(health.status == 200)
         #expect((health.events.first?[path: "result", "structuredContent", "status"] as? String) == "healthy")
         var fresh = StreamableClient(port: port)
-        #expect(try fresh.initialize().status == 200)
+        #expect(try await fresh.initialize().status == 200)
         #expect(fresh.sessionID != nil && fresh.sessionID != session)
         #expect(server.process.isRunning)
     }
@@ -154,15 +154,15 @@ struct HTTPTests {
         let (server, port) = try await FluxServerProcess.http(environment: ["FLUX_MCP__AUTH_TOKEN": "s3cret"])
         defer { server.stop() }
         var client = StreamableClient(port: port)
-        #expect(try client.initialize().status == 401)
-        #expect(try client.initialize(extraHeaders: ["Authorization": "Bearer wrong"]).status == 401)
-        let ok = try client.initialize(extraHeaders: ["Authorization": "Bearer s3cret"])
+        #expect(try await client.initialize().status == 401)
+        #expect(try await client.initialize(extraHeaders: ["Authorization": "Bearer wrong"]).status == 401)
+        let ok = try await client.initialize(extraHeaders: ["Authorization": "Bearer s3cret"])
         #expect(ok.status == 200)
         let http = client.http
-        let sse = try http.send(http.request("GET", "/sse", headers: ["Accept": "text/event-stream"]))
+        let sse = try await http.send(http.request("GET", "/sse", headers: ["Accept": "text/event-stream"]))
         #expect(sse.status == 401)
         #expect(sse.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
-        let messages = try http.send(http.request("POST", "/messages?sessionId=x", headers: StreamableClient.jsonHeaders, body: Data("{}".utf8)))
+        let messages = try await http.send(http.request("POST", "/messages?sessionId=x", headers: StreamableClient.jsonHeaders, body: Data("{}".utf8)))
         #expect(messages.status == 401)
     }
 
@@ -171,14 +171,14 @@ struct HTTPTests {
         let (server, port) = try await FluxServerProcess.http(environment: ["FLUX_MCP__ALLOWED_ORIGINS": "https://app.example.com"])
         defer { server.stop() }
         var client = StreamableClient(port: port)
-        #expect(try client.initialize(extraHeaders: ["Origin": "http://localhost:5173"]).status == 200)
-        #expect(try client.initialize(extraHeaders: ["Origin": "https://app.example.com"]).status == 200)
-        let foreign = try client.initialize(extraHeaders: ["Origin": "https://evil.example"])
+        #expect(try await client.initialize(extraHeaders: ["Origin": "http://localhost:5173"]).status == 200)
+        #expect(try await client.initialize(extraHeaders: ["Origin": "https://app.example.com"]).status == 200)
+        let foreign = try await client.initialize(extraHeaders: ["Origin": "https://evil.example"])
         #expect(foreign.status == 403)
-        #expect(try client.initialize(extraHeaders: ["Origin": "null"]).status == 403)
-        #expect(try client.initialize(extraHeaders: ["Host": "attacker.example"]).status == 421)
-        #expect(try client.initialize(extraHeaders: ["Host": "localhost:\(port)"]).status == 200)
-        let preflight = try client.http.send(client.http.request("OPTIONS", "/mcp", headers: ["Origin": "http://localhost:5173"]))
+        #expect(try await client.initialize(extraHeaders: ["Origin": "null"]).status == 403)
+        #expect(try await client.initialize(extraHeaders: ["Host": "attacker.example"]).status == 421)
+        #expect(try await client.initialize(extraHeaders: ["Host": "localhost:\(port)"]).status == 200)
+        let preflight = try await client.http.send(client.http.request("OPTIONS", "/mcp", headers: ["Origin": "http://localhost:5173"]))
         #expect(preflight.status == 204)
         #expect(preflight.headers["access-control-allow-origin"] == "http://localhost:5173")
     }
@@ -188,10 +188,10 @@ struct HTTPTests {
         let (server, port) = try await FluxServerProcess.http()
         defer { server.stop() }
         var client = StreamableClient(port: port)
-        _ = try client.initialize()
+        _ = try await client.initialize()
         let document = try String(contentsOf: Paths.examples.appendingPathComponent("simple_pipeline.yaml"), encoding: .utf8)
-        #expect(try client.callTool("upload_workflow", ["file_content": document]).status == 200)
-        let run = try client.callTool("execute_workflow_sync", ["workflow_name": "simple_pipeline", "input_data": 3], meta: ["progressToken": "tok"])
+        #expect(try await client.callTool("upload_workflow", ["file_content": document]).status == 200)
+        let run = try await client.callTool("execute_workflow_sync", ["workflow_name": "simple_pipeline", "input_data": 3], meta: ["progressToken": "tok"])
         let progress = run.events.filter { $0["method"] as? String == "notifications/progress" }
         #expect(progress.count >= 2, "\(run.body.prefix(500))")
         #expect(progress.allSatisfy { ($0[path: "params", "progressToken"] as? String) == "tok" })
@@ -203,15 +203,15 @@ struct HTTPTests {
         let (server, port) = try await FluxServerProcess.http(environment: ["FLUX_MCP__SESSION_IDLE_TIMEOUT": "1"])
         defer { server.stop() }
         var idle = StreamableClient(port: port)
-        _ = try idle.initialize()
-        #expect(try idle.callTool("health_check").status == 200)
+        _ = try await idle.initialize()
+        #expect(try await idle.callTool("health_check").status == 200)
         var ended = StreamableClient(port: port)
-        _ = try ended.initialize()
-        let delete = try ended.http.send(ended.http.request("DELETE", "/mcp", headers: ["Mcp-Session-Id": ended.sessionID ?? ""]))
+        _ = try await ended.initialize()
+        let delete = try await ended.http.send(ended.http.request("DELETE", "/mcp", headers: ["Mcp-Session-Id": ended.sessionID ?? ""]))
         #expect(delete.status == 200)
-        #expect(try ended.callTool("health_check").status == 404)
+        #expect(try await ended.callTool("health_check").status == 404)
         try await Task.sleep(for: .milliseconds(2500))
-        let expired = try idle.callTool("health_check")
+        let expired = try await idle.callTool("health_check")
         #expect(expired.status == 404, "\(expired.body)")
     }
 
@@ -222,30 +222,30 @@ struct HTTPTests {
         let http = RawHTTP(port: port)
         // A 2024-11-05 SSE stream.
         let legacy = try OpenConnection(port: port, request: http.request("GET", "/sse", headers: ["Accept": "text/event-stream", "Connection": "keep-alive"]))
-        legacy.read(timeout: .seconds(10)) { $0.contains("event: endpoint") }
+        await legacy.read(timeout: .seconds(10)) { $0.contains("event: endpoint") }
         #expect(legacy.body.contains("data: /messages?sessionId="))
         // A streamable-HTTP GET stream.
         var client = StreamableClient(port: port)
-        _ = try client.initialize()
+        _ = try await client.initialize()
         let standalone = try OpenConnection(port: port, request: http.request("GET", "/mcp", headers: [
             "Accept": "text/event-stream", "Mcp-Session-Id": client.sessionID ?? "", "Connection": "keep-alive"]))
-        standalone.read(timeout: .seconds(2)) { _ in false }
+        await standalone.read(timeout: .seconds(2)) { _ in false }
         #expect(standalone.response?.status == 200)
         // And a sync call that waits on a long sleep.
         let document = try String(contentsOf: Paths.examples.appendingPathComponent("cancellation.yaml"), encoding: .utf8)
-        _ = try client.callTool("upload_workflow", ["file_content": document])
+        _ = try await client.callTool("upload_workflow", ["file_content": document])
         let waiting = try OpenConnection(port: port, request: http.request("POST", "/mcp", headers: StreamableClient.jsonHeaders.merging([
             "Mcp-Session-Id": client.sessionID ?? "", "Connection": "keep-alive"]) { $1 },
             body: Data(HostileMessages.json(["jsonrpc": "2.0", "id": 9, "method": "tools/call",
                                              "params": ["name": "execute_workflow_sync", "arguments": ["workflow_name": "cancellation"]]]).utf8)))
-        waiting.read(timeout: .milliseconds(500)) { _ in false }
+        await waiting.read(timeout: .milliseconds(500)) { _ in false }
 
         let start = ContinuousClock.now
         let exited = await server.terminate(timeout: .seconds(5))
         let elapsed = ContinuousClock.now - start
         #expect(exited, "still running 5 s after SIGTERM")
         #expect(elapsed < .seconds(3), "took \(elapsed) to exit")
-        #expect(legacy.read(timeout: .seconds(2)), "the SSE stream was closed")
-        #expect(standalone.read(timeout: .seconds(2)), "the GET stream was closed")
+        #expect(await legacy.read(timeout: .seconds(2)), "the SSE stream was closed")
+        #expect(await standalone.read(timeout: .seconds(2)), "the GET stream was closed")
     }
 }

@@ -108,17 +108,17 @@ struct InProcessTests {
         let listening = try #require(bound)
         let http = RawHTTP(port: listening)
         let stream = try OpenConnection(port: listening, request: http.request("GET", "/sse", headers: ["Accept": "text/event-stream", "Connection": "keep-alive"]))
-        stream.read(timeout: .seconds(5)) { $0.components(separatedBy: ": ping").count >= 3 }
+        await stream.read(timeout: .seconds(5)) { $0.components(separatedBy: ": ping").count >= 3 }
         #expect(stream.body.hasPrefix("event: endpoint\ndata: /messages?sessionId="))
         #expect(stream.body.components(separatedBy: ": ping").count >= 3, "heartbeats: \(stream.body)")
         #expect(await handler.sessionCounts().sse == 1)
-        #expect(try http.send(http.request("GET", "/health")).body == "ok")
+        #expect(try await http.send(http.request("GET", "/health")).body == "ok")
 
         let start = ContinuousClock.now
         await group.triggerGracefulShutdown()
         try await running.value
         #expect(ContinuousClock.now - start < .seconds(3))
-        #expect(stream.read(timeout: .seconds(2)), "the stream was closed")
+        #expect(await stream.read(timeout: .seconds(2)), "the stream was closed")
         #expect(await handler.sessionCounts() == (0, 0))
     }
 

@@ -216,7 +216,13 @@ struct RawHTTP {
     }
 
     /// Sends `raw` and reads the response until the connection closes, `until` holds for the body so far, or `timeout`.
-    func send(_ raw: Data, timeout: Duration = .seconds(20), until: ((String) -> Bool)? = nil) throws -> Response {
+    /// The blocking socket work runs on a thread of its own, so that the concurrency pool (which in-process servers
+    /// share with the tests) is never held.
+    func send(_ raw: Data, timeout: Duration = .seconds(20), until: (@Sendable (String) -> Bool)? = nil) async throws -> Response {
+        try await onThread { try sendBlocking(raw, timeout: timeout, until: until) }
+    }
+
+    func sendBlocking(_ raw: Data, timeout: Duration, until: ((String) -> Bool)?) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed") }
         defer { close(fd) }
@@ -306,7 +312,14 @@ extension Dictionary where Key == String, Value == Any {
 }
 
 /// An HTTP connection left open to read a stream as it comes (SSE).
-final class OpenConnection {
+/// Runs blocking work on a new thread and awaits its result.
+func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
+final class OpenConnection: @unchecked Sendable {
     let fd: Int32
     private(set) var received = Data()
 
@@ -326,7 +339,11 @@ final class OpenConnection {
 
     /// Reads until `predicate` holds for the (de-chunked) body, the peer closes, or `timeout`. Returns whether the peer closed.
     @discardableResult
-    func read(timeout: Duration, until predicate: (String) -> Bool = { _ in false }) -> Bool {
+    func read(timeout: Duration, until predicate: @escaping @Sendable (String) -> Bool = { _ in false }) async -> Bool {
+        (try? await onThread { self.readBlocking(timeout: timeout, until: predicate) }) ?? false
+    }
+
+    func readBlocking(timeout: Duration, until predicate: (String) -> Bool) -> Bool {
         let deadline = ContinuousClock.now + timeout
         var chunk = [UInt8](repeating: 0, count: 65536)
         while ContinuousClock.now < deadline {
