@@ -73,7 +73,7 @@ let package = Package(
         ),
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),
         .executableTarget(name: "flux", dependencies: ["FluxCLI"], swiftSettings: strict),
-        .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxStore", "FluxDocuments", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "FluxExamples", dependencies: ["Flux"], path: "examples/swift", swiftSettings: strict),
         .executableTarget(name: "flux-examples", dependencies: ["FluxExamples", "Flux"], path: "examples/runner", swiftSettings: strict),
         .testTarget(name: "FluxExamplesTests", dependencies: ["FluxExamples", "Flux", "FluxStore"], swiftSettings: strict),

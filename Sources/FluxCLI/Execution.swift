@@ -104,3 +104,26 @@ struct RunFileCommand: AsyncParsableCommand {
                                 mode: mode, detailed: detailed, format: format)
     }
 }
+
+/// `flux recover`: takes over the executions that crashed processes left unfinished and runs them here.
+struct RecoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recover", abstract: "Finish the executions that crashed processes left running (waits until each settles).")
+    @OptionGroup var service: ServiceOptions
+    @Option var format: OutputFormat = .text
+
+    func run() async throws {
+        let svc = try await service.openService()
+        let ids: [String]
+        do { ids = try await svc.engine.recoverAbandoned() } catch { throw ServiceError.wrap(error) }
+        var summaries: [JSONValue] = []
+        for id in ids {
+            summaries.append(Summaries.execution(try await svc.waitUntilSettled(executionID: id), detailed: false))
+        }
+        if format == .json { Output.json(.array(summaries), format: .json); return }
+        if ids.isEmpty { Output.line("nothing to recover") }
+        for s in summaries {
+            Output.line("\(s["execution_id"]?.stringValue ?? "") \(s["workflow_name"]?.stringValue ?? "") \(s["state"]?.stringValue ?? "")")
+        }
+    }
+}

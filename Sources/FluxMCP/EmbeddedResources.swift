@@ -33,7 +33,8 @@ construct are in [`examples/documents/`](../examples/documents/).
 Contents: [Document](#document) · [Values and YAML](#values-and-yaml) · [Steps](#steps) · [Step kinds](#step-kinds) ·
 [Step options](#step-options) · [Durations](#durations) · [Expressions](#expressions) · [Functions](#functions) ·
 [Visibility](#visibility-which-steps-an-expression-may-read) · [Input schemas](#input-schemas) ·
-[Errors](#errors) · [Limits](#limits) · [Identity of a workflow](#identity-of-a-workflow)
+[Errors](#errors) · [Limits](#limits) · [Identity of a workflow](#identity-of-a-workflow) ·
+[Running a document](#running-a-document)
 
 ---
 
@@ -188,7 +189,7 @@ catalog version, otherwise the latest is used. The output is the child's output.
 | `query` | — | object added to the URL's query string |
 | `body` | — | sent as JSON, or as text when it evaluates to a string |
 | `expect` | any 2xx | a status code or a list of them; any other status fails the step (so it can be retried) |
-| `timeout` | engine default | a [duration](#durations) for the request |
+| `timeout` | 30 s | a [duration](#durations) for the whole request |
 
 The output is `{status, headers, body}` (the body is parsed JSON when the response is JSON, else text).
 `http: "https://…"` is short for a GET of that URL.
@@ -221,7 +222,8 @@ each other's outputs.
 ### `map` — one step per element
 
 `over:` gives an array (an object maps over its values in key order); `step:` is a [step body](#steps) run for each
-element with `item` (the element) and `index` (from 0) in scope; `concurrency:` (≥ 1) limits how many run at once.
+element with `item` (the element) and `index` (from 0) in scope; `concurrency:` (≥ 1, default 8) limits how many run
+at once.
 The output is the list of results, in order.
 
 ```yaml
@@ -520,35 +522,134 @@ or JSON do not change it; any change of content does. The stored **source** of a
 a one-workflow document, and the workflow re-serialized as JSON (with `flux: 1`) for a workflow taken from a
 `workflows:` list.
 
-## How documents run
+## Running a document
 
-- **Every leaf step is a durable task** named after its step id. Its recorded arguments are
-  `{step: <path in the document>, input: <the step's resolved inputs>}` (plus `index` inside a `map`),
-  so its task id is a content hash of the document position and the values it acts on: a replayed or
-  resumed run gets the recorded output back without running the step again, and the cache (`cache:
-  true`) reuses results across runs and processes.
-- **Secrets** a step references are requested by that step's task only. They are substituted inside
-  the task body; the recorded arguments show `[secret:NAME]` instead, and any secret value that would
-  appear in an output, an event or an error is replaced by `[REDACTED]`.
-- **`retry`, `timeout`, `fallback`, `cache`, `metadata`** map to the task's options. `timeout` on a
-  `sleep` cuts the sleep short (and its `fallback` then runs).
-- **`rollback`** is a saga step: when the workflow fails or is cancelled after the step completed,
-  the rollbacks of the completed steps run, latest first, each as a durable task named
-  `<step id>_rollback` (its TASK_COMPLETED value is the rollback's output). A failing rollback is
-  recorded and the others still run.
-- **`if`** false: the step is skipped, records nothing, and its output is `null`.
-- **`sleep`** is a durable timer: a recovered run sleeps only what remains. **`pause`** stops the
-  run in PAUSED; the resume input becomes the step's output, checked against the pause's `input`
-  schema when it has one (a mismatch fails the run with the JSON path of the problem).
-- **`http`** uses the platform's HTTP client; link-local addresses (169.254.0.0/16, fe80::/10) and
-  cloud metadata hosts are always refused, `security.http_deny_hosts` refuses more, and a non-empty
-  `security.http_allow_hosts` admits only its hosts (`*.example.com` matches subdomains). A status
-  outside `expect` (default 2xx) fails the step; responses over 10 MB are refused.
-- **`exec`** runs only commands listed in `security.exec_allowlist` (empty by default: exec is off),
-  with no shell and a minimal environment (`PATH` plus the step's `environment`); a non-zero exit
-  fails the step. Its output is `{exit_code, stdout, stderr}`.
-- **Input** is validated against the document's `input` schema before an execution is created; an
-  invalid input is refused with the JSON path of each problem and nothing is stored.
+`DocumentInterpreter.definition(for:version:environment:)` (in `FluxDocuments`) turns a workflow into a
+`WorkflowDefinition` that the durable engine runs like a Swift workflow; `InterpreterEnvironment` says what the
+document may reach (Swift tasks, programs, hosts). This section is what happens at run time.
+
+### Input
+
+The input is checked against `input:` before any step runs. An invalid input fails the execution with
+`invalid input: input.user.age: expected integer, found "x"` (every problem, `; `-separated) and no task is recorded.
+`DocumentInterpreter.validateInput(_:for:)` throws the same `EngineError.invalidInput` so that a door can refuse the
+run before creating an execution, and `validateResumeInput(_:pauseName:in:)` does the same for a resume.
+
+### Steps are durable tasks
+
+Each step that does work — `set`, `task`, `http`, `exec`, and the `now`, `uuid4`, `choice`, `randint`, `randrange`
+built-ins — is **one durable task** named after the step id. Its recorded arguments are the step's path and its
+resolved inputs, evaluated before the task starts:
+
+```json
+{"step": "steps[2]", "input": {"method": "GET", "url": "https://example.com/orders", "headers": {"Authorization": "Bearer [secret:API_TOKEN]"}}}
+```
+
+- `input` is what the step acts on: the value of a `set`, the `with:` of a `task` or built-in, `{method, url, headers,
+  query, body}` of an `http` step, `{command, args, env}` of an `exec` step.
+- Inside a `map`, `"index"` is added, so equal items give different tasks.
+- With `cache: true`, `"definition"` is added: a hash of the step as written, so the cache is keyed on what the step
+  does as well as on its inputs (an unchanged step with equal inputs hits the cache in another version of the
+  document, or in another workflow; a changed one does not).
+- If an expression fails while the arguments are evaluated, `"input_error"` records why and the task body fails with
+  the same error, so `retry` and `fallback` apply to it like to any failure.
+
+The engine derives the task id from the name and the canonical JSON of these arguments, plus where the call was made
+(a `parallel` branch or a `map` item has a scope of its own) and, for repeated equal calls, an occurrence number. The
+same document version and input therefore give the same task ids in every execution, whatever the scheduling.
+
+**Replay.** Resuming a paused execution, or recovering one whose process died, runs the workflow from the start: every
+task that completed returns its recorded output without running again (an HTTP request is not repeated, a random
+number or a time is the one recorded), a recorded failure fails again, and a durable `sleep` only waits for what
+remains of it. Only steps after the point where the execution stopped do new work.
+
+**Not tasks.** `pause` and `builtin: sleep` use the engine's durable pause and timer, `call` starts a child execution
+(its task is named `call_<workflow>`), and `parallel`, `map`, `pipeline` and `graph` are compositions whose nested
+steps are tasks. A `sleep`, `call` or container step that has `retry`, `timeout`, `fallback` or `cache` runs as one
+task named after the step, whose body runs the nested work and whose output records the nested steps' outputs
+(`{"output": …, "steps": {"id": …}}`) so that later steps can read them after a replay; such a step cannot contain a
+`pause`. `pause` ignores those options.
+
+### Kinds at run time
+
+| kind | run time behaviour |
+|---|---|
+| `if` false | nothing is recorded; the output is `null` (and so are the outputs of steps nested in a skipped container); its `rollback` is not armed |
+| `parallel` | branches run concurrently, each in its own scope; the first failure cancels the others |
+| `map` | each item runs in a branch of its own, at most `concurrency` (default 8) at once; outputs in item order; an object maps over its values in key order; steps nested in the map's body are local to each item |
+| `pipeline` | steps run in order; a skipped step passes `null` as `previous` |
+| `graph` | nodes run one at a time in topological order; a node whose own `if` is false did not run, so its outgoing edges are not taken; unreached nodes read as `null`; not reaching `end` fails the step |
+| `pause` | the execution pauses with the evaluated `output:`; the resume input is the step's output; a resume input that breaks the pause's `input:` schema fails the step (`resume input.approved: expected boolean, found "maybe"`) |
+| `call` | a child execution of the latest version of the workflow; `version:` is refused at run time for now (the engine cannot pin a version yet) |
+| `builtin: now` | `{iso, timestamp}`, recorded |
+
+### Options
+
+| option | at run time |
+|---|---|
+| `retry` | the task's retries: `max_attempts` more attempts after `delay`, `delay × backoff`, …; each is recorded (`TASK_RETRY_STARTED`, `TASK_RETRY_FAILED`, `TASK_RETRY_COMPLETED`) |
+| `timeout` | each attempt is cancelled after it; an `exec` program is then terminated (SIGTERM, SIGKILL two seconds later) |
+| `fallback` | runs after the last failed attempt (`TASK_FALLBACK_STARTED` …); its output completes the step. A plain working step without secrets runs inline; anything else (secrets, options, containers) runs as steps named `<id>_fallback` |
+| `rollback` | when the workflow later fails **or is cancelled**, the rollbacks of the steps that completed run latest first, each as steps named `<id>_rollback`, with the same scope as the step (so `steps.<id>.output`, `item`, `index` work). A failing rollback is recorded and the others still run; the execution ends failed (or cancelled) with the original error |
+| `cache` | the engine's task cache, keyed as described above |
+| `metadata` | the task receives its id and name (`TaskContext.metadata`); a `task` step passes them to the Swift task |
+
+A `task` step calls the Swift task registered under its name with the evaluated `with:` and the task's context. The
+Swift task's own options (retry, timeout, fallback, rollback, cache, secrets) are the defaults; the step's options
+override them.
+
+### Secrets
+
+Secret values are read only **inside the task of the working step that references them**: the task requests exactly
+the secrets its templates name (plus those the Swift task itself requests), the engine hands them over in the task
+context, and the step's templates are evaluated again there with the real values. Everywhere else the value never
+appears:
+
+- the recorded arguments show `[secret:NAME]` in place of the value;
+- `secrets.NAME` reads as the marker `[secret:NAME]` where no task is running: `if`, a map's `over`, a pipeline's
+  `input`, a pause's `output`, a call's `with`, a graph edge's `when`, the workflow `output`;
+- the engine redacts secret values from every event, output and error message it records.
+
+Do not pass a secret through an output (`set: "${{ secrets.KEY }}"`): outputs are redacted when recorded, so a later
+step reads the redacted text, not the secret. Reference `secrets.NAME` in the step that uses it.
+
+### http
+
+- The URL must be `http://` or `https://`. Before the request, the host is checked: names against the allow and deny
+  lists (`security.http_allow_hosts`, `security.http_deny_hosts`: exact names, `*.example.com` for subdomains,
+  addresses, networks such as `10.0.0.0/8`), and **every address it resolves to** against the address entries.
+  Link-local addresses (169.254.0.0/16, fe80::/10, and IPv4-mapped or NAT64 forms of them) and cloud metadata hosts
+  (`metadata.google.internal`, `metadata.goog`, `metadata`, `instance-data`, `fd00:ec2::254`, `100.100.100.200`) are
+  always refused. Loopback is allowed unless denied (`127.0.0.0/8`, `::1`, `localhost`).
+- Redirects are followed only to URLs that pass the same check; a refused redirect fails the step.
+- The whole request has the step's `timeout` (default 30 s). A response body larger than the limit
+  (`InterpreterEnvironment.maxResponseBytes`, default 10 MiB) fails the step; reading stops at the limit.
+- A body that is a string is sent as `text/plain; charset=utf-8`, anything else as JSON (`application/json`), unless
+  `headers` set `Content-Type`. `query` values are added to the URL's query string in key order.
+- The output is `{status, headers, body}`: header names in lower case, the body parsed when the response's content type
+  is JSON (text otherwise). A status outside `expect` (default 2xx) fails the step, naming the status and the start of
+  the body.
+- The name is resolved once for the check and again by the HTTP client: a DNS answer that changes in between is not
+  caught (use address entries or a proxy for strict egress control).
+
+### exec
+
+- Refused unless `security.exec_allowlist` lists the program; an empty list (the default) disables `exec` and the step
+  fails with `exec is disabled: list the programs workflows may run in security.exec_allowlist …`.
+- A bare name in the list (`git`) allows `command: git`, found on the engine's `PATH`; a path (`/usr/bin/git`) allows
+  exactly that file, written as the path or as a name that resolves to it. `command: /tmp/x/git` is never allowed by
+  the name `git`.
+- The program runs directly, without a shell: `args` are passed as they are (`$HOME`, `;`, `*` are not interpreted).
+  It gets `PATH`, `HOME`, `LANG` and `TMPDIR` from the engine's environment (not the rest, which may hold keys) plus
+  `env`, no standard input, and the engine's working directory.
+- The output is `{exit_code, stdout, stderr}` (each stream keeps its first 1 MiB); a non-zero exit code or a signal
+  fails the step with the end of stderr.
+
+### Errors
+
+A failing step fails with `step <id>: <why>`, recorded in `TASK_FAILED` and, when nothing handles it, in the
+execution's output as `{"type": "TaskFailedError", "message": "task <id> failed: step <id>: <why>"}`. Expression
+errors name the failing sub-expression (see [Runtime errors](#runtime-errors)).
 
 """#####),
         ("docs/workflow.schema.json", #####"""
@@ -1428,6 +1529,28 @@ output:
   ],
   "output": {"text": "${{ input }}", "words": "${{ steps.count.output }}"}
 }
+
+"""#####),
+        ("examples/documents/large_map.yaml", #####"""
+# A map over 1,000 numbers (or as many as the input says): one durable step per item, 64 at a time.
+# The engine benchmark runs it; a small input such as 10 makes a quick demo.
+flux: 1
+name: large_map
+description: Squares 1,000 numbers (or the input's count) with one durable step per item and sums them
+input:
+  type: [integer, "null"]
+  minimum: 0
+  maximum: 100000
+steps:
+  - id: squares
+    map:
+      over: "${{ range(default(input, 1000)) }}"
+      concurrency: 64
+      step:
+        set: "${{ item * item }}"
+  - id: total
+    set: "${{ sum(steps.squares.output) }}"
+output: "${{ steps.total.output }}"
 
 """#####),
         ("examples/documents/multiple_pause_points.yaml", #####"""

@@ -42,16 +42,24 @@ public actor StdioLineTransport: Transport {
         guard !connected else { return }
         connected = true
         signal(SIGPIPE, SIG_IGN)
-        let (lines, continuation) = AsyncStream<Line>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        let (lines, continuation) = AsyncStream<Line>.makeStream()
+        // Backpressure: the reader stops reading stdin while 256 lines wait to be checked, so a client that
+        // writes faster than the server reads fills its pipe instead of this process's memory.
+        let permits = DispatchSemaphore(value: 256)
         let fd = input
         let limit = messageGuard.maxBytes
         let thread = Thread {
-            Self.readLines(fd: fd, limit: limit, into: continuation)
+            Self.readLines(fd: fd, limit: limit) { line in
+                permits.wait()
+                continuation.yield(line)
+            }
+            continuation.finish()
         }
         thread.name = "flux.mcp.stdin"
         thread.start()
         pump = Task { [weak self] in
             for await line in lines {
+                permits.signal()
                 guard let self else { return }
                 await self.accept(line)
             }
@@ -109,7 +117,7 @@ public actor StdioLineTransport: Transport {
 
     /// Reads `fd` until end of file, yielding each non-empty line (without its `\n` or `\r\n`).
     /// A line longer than `limit` is skipped up to its end and reported as `.oversized`.
-    static func readLines(fd: Int32, limit: Int, into continuation: AsyncStream<Line>.Continuation) {
+    static func readLines(fd: Int32, limit: Int, emit: (Line) -> Void) {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var pending: [UInt8] = []
         var discarded = 0
@@ -123,12 +131,12 @@ public actor StdioLineTransport: Transport {
             var start = 0
             for index in 0..<count where chunk[index] == UInt8(ascii: "\n") {
                 if discarded > 0 {
-                    continuation.yield(.oversized(discarded + index - start))
+                    emit(.oversized(discarded + index - start))
                     discarded = 0
                 } else {
                     pending.append(contentsOf: chunk[start..<index])
                     if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
-                    if !pending.allSatisfy({ $0 == 32 || $0 == 9 }) { continuation.yield(.message(Data(pending))) }
+                    if !pending.allSatisfy({ $0 == 32 || $0 == 9 }) { emit(.message(Data(pending))) }
                 }
                 pending.removeAll(keepingCapacity: pending.count < (1 << 20))
                 start = index + 1
@@ -143,8 +151,7 @@ public actor StdioLineTransport: Transport {
                 }
             }
         }
-        if !pending.isEmpty, discarded == 0 { continuation.yield(.message(Data(pending))) }
-        continuation.finish()
+        if !pending.isEmpty, discarded == 0 { emit(.message(Data(pending))) }
     }
 
     static func writeAll(fd: Int32, _ data: Data) -> Bool {
