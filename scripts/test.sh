@@ -9,5 +9,5 @@ if ! .build/mcp-venv/bin/python -c "import mcp" >/dev/null 2>&1; then
   python3 -m venv --clear .build/mcp-venv
   .build/mcp-venv/bin/pip install --quiet --disable-pip-version-check "mcp>=1.20,<3"
 fi
-swift build --build-tests
-swift test --skip-build --parallel 2>&1 | tee .build/test-output.txt
+swift build --manifest-cache local --build-tests
+swift test --manifest-cache local --skip-build --parallel 2>&1 | tee .build/test-output.txt
