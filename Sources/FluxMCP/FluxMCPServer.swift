@@ -365,7 +365,8 @@ public final class FluxMCPServer: Sendable {
         let totalSteps = progress.isActive ? await stepCount(name: started.record.workflowName, version: started.record.workflowVersion) : nil
         let service = self.service
         let after = started.record.lastSequence
-        let finished: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
+        // Whichever ends first: the execution settles (true) or the wait limit passes (false).
+        _ = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 var completed = 0
                 try await Self.follow(service, executionID: id, after: after) { event in
@@ -387,8 +388,7 @@ public final class FluxMCPServer: Sendable {
             return first
         }
         try Task.checkCancellation()
-        _ = finished
-        do { return try await service.status(workflow: nil, executionID: id) } catch { throw error }
+        return try await service.status(workflow: nil, executionID: id)
     }
 
     /// Delivers the execution's events after `after` in order until it has finished or paused and every event is

@@ -122,6 +122,35 @@ struct InProcessTests {
         #expect(await handler.sessionCounts() == (0, 0))
     }
 
+    @Test("a sync call past the wait limit answers RUNNING and the execution goes on")
+    func syncWaitLimit() async throws {
+        let (service, directory) = try await makeService()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let mcp = FluxMCPServer(service: service, options: FluxMCPOptions(syncWaitLimit: .milliseconds(300)))
+        let server = await mcp.makeServer()
+        let reference = ServerReference(server)
+        let document = try String(contentsOf: Paths.examples.appendingPathComponent("cancellation.yaml"), encoding: .utf8)
+        let upload = try await mcp.callTool(.init(name: "upload_workflow", arguments: ["file_content": .string(document)]), server: reference)
+        #expect(upload.isError == false)
+        let start = ContinuousClock.now
+        let run = try await mcp.callTool(.init(name: "execute_workflow_sync", arguments: ["workflow_name": "cancellation"]), server: reference)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        let summary = try #require(run.structuredContent?.objectValue)
+        #expect(summary["state"] == "RUNNING")
+        #expect(summary["message"]?.stringValue?.contains("get_execution_status") == true)
+        let id = try #require(summary["execution_id"]?.stringValue)
+        #expect(try await service.status(workflow: nil, executionID: id).record.state == .running)
+        let cancel = try await mcp.callTool(.init(name: "cancel_execution", arguments: [
+            "workflow_name": "cancellation", "execution_id": .string(id), "mode": "sync"]), server: reference)
+        #expect(cancel.structuredContent?.objectValue?["status"] == "CANCELLED")
+        // Unknown namespaces and arguments are tool errors that say what is accepted.
+        let namespaced = try await mcp.callTool(.init(name: "list_workflows", arguments: ["workflow_namespace": "other"]), server: reference)
+        #expect(namespaced.isError == true)
+        let ok = try await mcp.callTool(.init(name: "list_workflows", arguments: ["workflow_namespace": "default"]), server: reference)
+        #expect(ok.isError == false)
+        await mcp.closed(server)
+    }
+
     @Test("input_data: JSON values, strings holding JSON, and plain text")
     func inputData() {
         let args = ToolArguments(tool: "t", values: [
