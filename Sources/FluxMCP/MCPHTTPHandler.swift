@@ -133,7 +133,8 @@ public final class MCPHTTPHandler: Sendable {
     // MARK: - Access checks
 
     func checkAccess(_ request: Request) -> MCPHTTPReply? {
-        if let token = configuration.authToken {
+        // CORS preflights carry no credentials; they are answered (for allowed origins) without the token.
+        if let token = configuration.authToken, request.method != .options {
             let presented = request.headers[.authorization] ?? ""
             guard Self.constantTimeEquals(presented, "Bearer " + token) else {
                 return .jsonError(401, code: -32600, "Unauthorized: send Authorization: Bearer <mcp.auth_token>",

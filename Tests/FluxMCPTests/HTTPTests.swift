@@ -164,6 +164,8 @@ struct HTTPTests {
         #expect(sse.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
         let messages = try await http.send(http.request("POST", "/messages?sessionId=x", headers: StreamableClient.jsonHeaders, body: Data("{}".utf8)))
         #expect(messages.status == 401)
+        let preflight = try await http.send(http.request("OPTIONS", "/mcp", headers: ["Origin": "http://localhost:5173"]))
+        #expect(preflight.status == 204, "CORS preflights carry no credentials")
     }
 
     @Test("Origin and Host checks: local ones pass, foreign ones are refused")
