@@ -270,7 +270,11 @@ public final class MCPHTTPHandler: Sendable {
             await mcp.closed(server)
             return .jsonError(500, code: -32603, "Internal error: could not start a session: \(error)")
         }
-        await sessions.add(streamable: Session(transport: transport, server: server), id: sessionID)
+        let session = Session(transport: transport, server: server)
+        guard await sessions.add(streamable: session, id: sessionID) else {
+            await close(session)
+            return .jsonError(503, code: -32603, "Service Unavailable: the server is shutting down")
+        }
         logger.debug("streamable HTTP session \(sessionID) started")
         return await transport.post(body)
     }
@@ -317,7 +321,12 @@ public final class MCPHTTPHandler: Sendable {
             await mcp.closed(server)
             return .jsonError(500, code: -32603, "Internal error: could not start a session: \(error)")
         }
-        await sessions.add(legacy: LegacySession(transport: transport, server: server), id: sessionID)
+        guard await sessions.add(legacy: LegacySession(transport: transport, server: server), id: sessionID) else {
+            await transport.close()
+            await server.stop()
+            await mcp.closed(server)
+            return .jsonError(503, code: -32603, "Service Unavailable: the server is shutting down")
+        }
         logger.debug("SSE session \(sessionID) started")
         return .stream(transport.outgoing, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform"],
                        onEnd: { [self] in
@@ -369,6 +378,7 @@ public final class MCPHTTPHandler: Sendable {
 
     /// Closes every session and so every open stream.
     public func closeAll() async {
+        await sessions.close()
         for (_, session) in await sessions.removeAllStreamable() { await close(session) }
         for (_, session) in await sessions.removeAllLegacy() {
             await session.transport.close()
@@ -448,14 +458,26 @@ struct LegacySession: Sendable {
 actor SessionTable {
     private var streamableSessions: [String: Session] = [:]
     private var legacySessions: [String: LegacySession] = [:]
+    /// Set at shutdown: no new session may start, or its stream would hold up the HTTP server's drain.
+    private(set) var closing = false
 
-    func add(streamable session: Session, id: String) { streamableSessions[id] = session }
-    func add(legacy session: LegacySession, id: String) { legacySessions[id] = session }
+    /// Adds the session unless the server is shutting down; returns whether it was added.
+    func add(streamable session: Session, id: String) -> Bool {
+        guard !closing else { return false }
+        streamableSessions[id] = session
+        return true
+    }
+    func add(legacy session: LegacySession, id: String) -> Bool {
+        guard !closing else { return false }
+        legacySessions[id] = session
+        return true
+    }
     func streamable(_ id: String) -> Session? { streamableSessions[id] }
     func legacy(_ id: String) -> LegacySession? { legacySessions[id] }
     func removeStreamable(_ id: String) -> Session? { streamableSessions.removeValue(forKey: id) }
     func removeLegacy(_ id: String) -> LegacySession? { legacySessions.removeValue(forKey: id) }
     func allStreamable() -> [(String, Session)] { streamableSessions.map { ($0.key, $0.value) } }
+    func close() { closing = true }
     func removeAllStreamable() -> [String: Session] { defer { streamableSessions = [:] }; return streamableSessions }
     func removeAllLegacy() -> [String: LegacySession] { defer { legacySessions = [:] }; return legacySessions }
     func total() -> Int { streamableSessions.count + legacySessions.count }

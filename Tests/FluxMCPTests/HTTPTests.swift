@@ -202,17 +202,20 @@ struct HTTPTests {
 
     @Test("idle sessions expire; DELETE ends a session")
     func sessionLifecycle() async throws {
-        let (server, port) = try await FluxServerProcess.http(environment: ["FLUX_MCP__SESSION_IDLE_TIMEOUT": "1"])
+        let (server, port) = try await FluxServerProcess.http(environment: ["FLUX_MCP__SESSION_IDLE_TIMEOUT": "3"])
         defer { server.stop() }
         var idle = StreamableClient(port: port)
         _ = try await idle.initialize()
-        #expect(try await idle.callTool("health_check").status == 200)
+        let initialized = ContinuousClock.now
+        let first = try await idle.callTool("health_check")
+        // On a loaded machine more than the timeout may pass before the first call; then it may already be gone.
+        #expect(first.status == 200 || ContinuousClock.now - initialized > .seconds(3))
         var ended = StreamableClient(port: port)
         _ = try await ended.initialize()
         let delete = try await ended.http.send(ended.http.request("DELETE", "/mcp", headers: ["Mcp-Session-Id": ended.sessionID ?? ""]))
         #expect(delete.status == 200)
         #expect(try await ended.callTool("health_check").status == 404)
-        try await Task.sleep(for: .milliseconds(2500))
+        try await Task.sleep(for: .milliseconds(5000))
         let expired = try await idle.callTool("health_check")
         #expect(expired.status == 404, "\(expired.body)")
     }

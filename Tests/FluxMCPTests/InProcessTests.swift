@@ -116,7 +116,18 @@ struct InProcessTests {
 
         let start = ContinuousClock.now
         await group.triggerGracefulShutdown()
-        try await running.value
+        // Bounded: a shutdown that waits for the open stream must fail the test, not hang the run.
+        let done = Mutex(false)
+        Task {
+            _ = try? await running.value
+            done.withLock { $0 = true }
+        }
+        var stopped = false
+        for _ in 0..<2000 where !stopped {
+            try await Task.sleep(for: .milliseconds(10))
+            stopped = done.withLock { $0 }
+        }
+        #expect(stopped, "graceful shutdown did not finish")
         #expect(ContinuousClock.now - start < .seconds(3))
         #expect(await stream.read(timeout: .seconds(2)), "the stream was closed")
         #expect(await handler.sessionCounts() == (0, 0))
