@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", .upToNextMinor(from: "0.12.1")),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: existing([
         .target(
@@ -55,8 +58,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "FluxMCP",
+            dependencies: ["FluxService",
+                           .product(name: "MCP", package: "swift-sdk"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "FluxCLI",
-            dependencies: ["FluxService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FluxService", "FluxMCP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),
@@ -70,6 +82,10 @@ let package = Package(
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
         .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], exclude: ["Fixtures", "Scripts"], swiftSettings: strict),
         .testTarget(name: "FluxCLITests", dependencies: ["FluxCore"], swiftSettings: strict),
+        .testTarget(name: "FluxMCPTests", dependencies: ["FluxMCP", "FluxService", "Flux", .product(name: "MCP", package: "swift-sdk"),
+                                                       .product(name: "Hummingbird", package: "hummingbird"),
+                                                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                    exclude: ["Scripts"], swiftSettings: strict),
     ]),
     swiftLanguageModes: [.v6]
 )
