@@ -23,6 +23,11 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: existing([
         .target(
@@ -55,8 +60,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "FluxHTTP",
+            dependencies: ["FluxService",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "MultipartKit", package: "multipart-kit"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "FluxCLI",
-            dependencies: ["FluxService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FluxService", "FluxHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),
@@ -70,6 +87,7 @@ let package = Package(
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
         .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], exclude: ["Fixtures", "Scripts"], swiftSettings: strict),
         .testTarget(name: "FluxCLITests", dependencies: ["FluxCore"], swiftSettings: strict),
+        .testTarget(name: "FluxHTTPTests", dependencies: ["FluxCore"], swiftSettings: strict),
     ]),
     swiftLanguageModes: [.v6]
 )

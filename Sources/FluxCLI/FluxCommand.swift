@@ -13,7 +13,7 @@ public struct FluxCommand: AsyncParsableCommand {
             Exit codes: 0 completed, 1 failed, 2 usage or validation error, 3 paused, 4 cancelled.
             Configuration comes from flux.toml [flux] and FLUX_* environment variables (see docs/configuration.md).
             """,
-        subcommands: [WorkflowCommand.self, RunFileCommand.self, SecretsCommand.self, ExecuteCommand.self, RecoverCommand.self])
+        subcommands: [WorkflowCommand.self, RunFileCommand.self, SecretsCommand.self, ExecuteCommand.self, RecoverCommand.self, StartCommand.self])
 
     public init() {}
 }
