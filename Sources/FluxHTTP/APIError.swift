@@ -73,6 +73,7 @@ enum JSONResponse {
 /// Turns every error a route throws into the JSON error body, so no client mistake ends in an empty 500.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -88,6 +89,14 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             switch error.status {
             case .notFound:
+                let allowed = routes.methods(matching: request.uri.path)
+                if !allowed.isEmpty {
+                    var headers = HTTPFields()
+                    headers[.allow] = allowed.joined(separator: ", ")
+                    return APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                                    message: "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: " or "))",
+                                    headers: headers).response
+                }
                 return APIError.notFound("no route \(request.method) \(request.uri.path); see GET /openapi.json for the API").response
             default:
                 let code = error.status.code >= 500 ? ServiceError.Code.internalError.rawValue : "http_\(error.status.code)"
@@ -99,5 +108,35 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             logger.error("\(request.method) \(request.uri.path) failed: \(error)")
             return APIError(status: .internalServerError, code: ServiceError.Code.internalError.rawValue, message: String(describing: error)).response
         }
+    }
+}
+
+/// The served routes as templates (`/workflows/:name`, `/admin/**`), to tell a wrong method (405) from a wrong path (404).
+struct RouteTable: Sendable {
+    let routes: [(method: HTTPRequest.Method, segments: [String])]
+
+    init(_ routes: [(HTTPRequest.Method, String)]) {
+        self.routes = routes.map { ($0.0, $0.1.split(separator: "/").map(String.init)) }
+    }
+
+    /// The methods some route serves at `path`, in a stable order.
+    func methods(matching path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        var found: [String] = []
+        for route in routes where Self.matches(route.segments, parts) && !found.contains(route.method.rawValue) {
+            found.append(route.method.rawValue)
+        }
+        return found
+    }
+
+    static func matches(_ template: [String], _ parts: [String]) -> Bool {
+        var i = 0
+        for segment in template {
+            if segment == "**" { return i < parts.count }
+            guard i < parts.count, !parts[i].isEmpty else { return false }
+            if !segment.hasPrefix(":"), segment != parts[i] { return false }
+            i += 1
+        }
+        return i == parts.count
     }
 }

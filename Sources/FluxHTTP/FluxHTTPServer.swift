@@ -75,52 +75,56 @@ public struct FluxHTTPServer: Sendable {
             auth: BearerToken(expected: security.authToken, setting: "security.auth_token"),
             admin: BearerToken(expected: security.adminToken, setting: "security.admin_token", required: true),
             heartbeat: heartbeat, logger: logger)
-        let router = Router(context: BasicRequestContext.self)
-        // Middleware first: routes capture the middleware added before them.
-        router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.add(middleware: JSONErrorMiddleware(logger: logger))
+        typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+        var table: [(method: HTTPRequest.Method, path: String, handler: Handler)] = [
+            (.get, "/health", { _, _ in JSONResponse.make(["status": "ok"]) }),
+            (.get, "/ready", routes.ready),
+            (.get, "/metrics", routes.metricsText),
+            (.get, "/openapi.json", { _, _ in JSONResponse.text(OpenAPI.document, contentType: "application/json") }),
+            (.get, "/docs", { _, _ in JSONResponse.text(OpenAPI.html, contentType: "text/html; charset=utf-8") }),
 
-        router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
-        router.get("/ready", use: routes.ready)
-        router.get("/metrics", use: routes.metricsText)
-        router.get("/openapi.json") { _, _ in JSONResponse.text(OpenAPI.document, contentType: "application/json") }
-        router.get("/docs") { _, _ in JSONResponse.text(OpenAPI.html, contentType: "text/html; charset=utf-8") }
+            (.get, "/workflows", routes.listWorkflows),
+            (.post, "/workflows", routes.registerWorkflow),
+            (.get, "/workflows/:name", routes.showWorkflow),
+            (.delete, "/workflows/:name", routes.deleteWorkflow),
+            (.post, "/workflows/:name/run/:mode", routes.run),
+            (.post, "/workflows/:name/resume/:execution_id/:mode", routes.resume),
+            (.get, "/workflows/:name/status/:execution_id", routes.status),
+            (.post, "/workflows/:name/cancel/:execution_id", routes.cancel),
+            (.get, "/workflows/:name/cancel/:execution_id", routes.cancel),
 
-        router.get("/workflows", use: routes.listWorkflows)
-        router.post("/workflows", use: routes.registerWorkflow)
-        router.get("/workflows/:name", use: routes.showWorkflow)
-        router.delete("/workflows/:name", use: routes.deleteWorkflow)
-        router.post("/workflows/:name/run/:mode", use: routes.run)
-        router.post("/workflows/:name/resume/:execution_id/:mode", use: routes.resume)
-        router.get("/workflows/:name/status/:execution_id", use: routes.status)
-        router.post("/workflows/:name/cancel/:execution_id", use: routes.cancel)
-        router.get("/workflows/:name/cancel/:execution_id", use: routes.cancel)
-
-        router.get("/executions", use: routes.listExecutions)
-        router.get("/executions/:execution_id", use: routes.execution)
-        router.get("/executions/:execution_id/events", use: routes.events)
-        router.get("/executions/:execution_id/stream", use: routes.watch)
-
+            (.get, "/executions", routes.listExecutions),
+            (.get, "/executions/:execution_id", routes.execution),
+            (.get, "/executions/:execution_id/events", routes.events),
+            (.get, "/executions/:execution_id/stream", routes.watch),
+        ]
         if security.encryptionKey == nil {
             logger.warning("admin routes (/admin/secrets) are not mounted: no security.encryption_key is configured (set FLUX_SECURITY__ENCRYPTION_KEY)")
-            let disabled: @Sendable (Request, BasicRequestContext) async throws -> Response = { _, _ in
+            let disabled: Handler = { _, _ in
                 APIError.unavailable("the admin API is off because no encryption key is configured: set security.encryption_key "
                     + "(FLUX_SECURITY__ENCRYPTION_KEY) and restart the server").response
             }
             for path in ["/admin", "/admin/**"] {
-                router.get(RouterPath(path), use: disabled)
-                router.post(RouterPath(path), use: disabled)
-                router.delete(RouterPath(path), use: disabled)
-                router.put(RouterPath(path), use: disabled)
+                for method in [HTTPRequest.Method.get, .post, .delete, .put] { table.append((method, path, disabled)) }
             }
         } else {
             if security.adminToken == nil {
                 logger.warning("admin routes answer 403 to everyone: no security.admin_token is configured (set FLUX_SECURITY__ADMIN_TOKEN)")
             }
-            router.get("/admin/secrets", use: routes.listSecrets)
-            router.post("/admin/secrets", use: routes.setSecret)
-            router.get("/admin/secrets/:name", use: routes.getSecret)
-            router.delete("/admin/secrets/:name", use: routes.deleteSecret)
+            table += [
+                (.get, "/admin/secrets", routes.listSecrets),
+                (.post, "/admin/secrets", routes.setSecret),
+                (.get, "/admin/secrets/:name", routes.getSecret),
+                (.delete, "/admin/secrets/:name", routes.deleteSecret),
+            ]
+        }
+
+        let router = Router(context: BasicRequestContext.self)
+        // Middleware first: routes capture the middleware added before them.
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: JSONErrorMiddleware(logger: logger, routes: RouteTable(table.map { ($0.method, $0.path) })))
+        for route in table {
+            router.on(RouterPath(route.path), method: route.method, use: route.handler)
         }
         return router
     }

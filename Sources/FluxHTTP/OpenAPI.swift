@@ -89,7 +89,7 @@ enum OpenAPI {
             "parameters": [{"$ref": "#/components/parameters/Detailed"}, {"$ref": "#/components/parameters/Version"}],
             "requestBody": {"required": false, "content": {"application/json": {"schema": {}}}},
             "responses": {
-              "200": {"description": "The execution (sync), or its events (stream)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}, "text/event-stream": {"schema": {"type": "string"}}}},
+              "200": {"description": "The execution (sync), or its events (stream)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}, "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}}},
               "202": {"description": "The execution, started in the background (async)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
               "400": {"$ref": "#/components/responses/Error"},
               "401": {"$ref": "#/components/responses/Error"},
@@ -111,7 +111,7 @@ enum OpenAPI {
             "parameters": [{"$ref": "#/components/parameters/Detailed"}],
             "requestBody": {"required": false, "content": {"application/json": {"schema": {}}}},
             "responses": {
-              "200": {"description": "The execution (sync), or its events (stream)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}, "text/event-stream": {"schema": {"type": "string"}}}},
+              "200": {"description": "The execution (sync), or its events (stream)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}, "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}}},
               "202": {"description": "The execution, resuming in the background (async)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
               "400": {"$ref": "#/components/responses/Error"},
               "401": {"$ref": "#/components/responses/Error"},
@@ -180,7 +180,7 @@ enum OpenAPI {
               {"name": "workflow_name", "in": "query", "required": false, "schema": {"type": "string"}},
               {"name": "state", "in": "query", "required": false, "schema": {"$ref": "#/components/schemas/State"}},
               {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
-              {"name": "cursor", "in": "query", "required": false, "description": "next_cursor of the previous page", "schema": {"type": "string"}}
+              {"name": "cursor", "in": "query", "required": false, "description": "next_cursor of the previous page (any other value is 400)", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}}
             ],
             "responses": {
               "200": {"description": "The page", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExecutionPage"}}}},
@@ -223,7 +223,7 @@ enum OpenAPI {
             "description": "From ?after= or the Last-Event-ID header (each frame's id is the event's sequence number), until the execution finishes or pauses.",
             "parameters": [{"$ref": "#/components/parameters/After"}],
             "responses": {
-              "200": {"description": "The event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+              "200": {"description": "The event stream", "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}}},
               "400": {"$ref": "#/components/responses/Error"},
               "404": {"$ref": "#/components/responses/Error"},
               "default": {"$ref": "#/components/responses/Error"}
@@ -245,7 +245,7 @@ enum OpenAPI {
           "post": {
             "tags": ["admin"], "operationId": "setSecret", "summary": "Set a secret (encrypted at rest)",
             "security": [{"admin": []}],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "string"}}, "required": ["name", "value"]}}}},
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"$ref": "#/components/schemas/SecretName"}, "value": {"type": "string", "minLength": 1}}, "required": ["name", "value"]}}}},
             "responses": {
               "200": {"description": "Set", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
               "400": {"$ref": "#/components/responses/Error"},
@@ -258,7 +258,7 @@ enum OpenAPI {
           }
         },
         "/admin/secrets/{name}": {
-          "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/SecretName"}}],
           "get": {
             "tags": ["admin"], "operationId": "getSecret", "summary": "A secret's value",
             "security": [{"admin": []}],
@@ -332,8 +332,8 @@ enum OpenAPI {
           "Mode": {"name": "mode", "in": "path", "required": true, "schema": {"type": "string", "enum": ["sync", "async", "stream"]}},
           "CancelMode": {"name": "mode", "in": "query", "required": false, "schema": {"type": "string", "enum": ["sync", "async"], "default": "async"}},
           "Detailed": {"name": "detailed", "in": "query", "required": false, "description": "Include the events", "schema": {"type": "boolean", "default": false}},
-          "Version": {"name": "version", "in": "query", "required": false, "description": "A version other than the latest", "schema": {"type": "integer"}},
-          "After": {"name": "after", "in": "query", "required": false, "description": "Only events with a larger sequence number", "schema": {"type": "integer", "minimum": 0, "default": 0}}
+          "Version": {"name": "version", "in": "query", "required": false, "description": "A version other than the latest", "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
+          "After": {"name": "after", "in": "query", "required": false, "description": "Only events with a larger sequence number", "schema": {"type": "integer", "minimum": 0, "maximum": 9007199254740991, "default": 0}}
         },
         "responses": {
           "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -344,6 +344,13 @@ enum OpenAPI {
             "properties": {"error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}, "required": ["code", "message"]}},
             "required": ["error"]
           },
+          "ServerSentEvent": {
+            "description": "One frame of an event stream: event is {workflow}.execution.{state} or task.{kind}; data is one line of JSON; id is the event's sequence number (absent on the first frame of a run, which carries the new execution's summary).",
+            "type": "object",
+            "properties": {"event": {"type": "string"}, "data": {"type": "string", "contentMediaType": "application/json"}, "id": {"type": "string"}, "retry": {"type": "integer"}},
+            "required": ["event", "data"]
+          },
+          "SecretName": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,128}$"},
           "Status": {"type": "object", "properties": {"status": {"type": "string"}, "message": {"type": "string"}}, "required": ["status", "message"]},
           "State": {"type": "string", "enum": ["CREATED", "SCHEDULED", "CLAIMED", "RUNNING", "PAUSED", "RESUMING", "COMPLETED", "FAILED", "CANCELLING", "CANCELLED"]},
           "Workflow": {

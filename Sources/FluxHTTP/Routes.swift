@@ -187,8 +187,8 @@ struct Routes: Sendable {
     func setSecret(_ request: Request, _ context: Context) async throws -> Response {
         try admin.check(request)
         let body = try await input.json(request)
-        guard let name = body["name"]?.stringValue, !name.isEmpty, let value = body["value"]?.stringValue else {
-            throw APIError.badRequest("send {\"name\": \"...\", \"value\": \"...\"} with string name and value")
+        guard let name = body["name"]?.stringValue, !name.isEmpty, let value = body["value"]?.stringValue, !value.isEmpty else {
+            throw APIError.badRequest("send {\"name\": \"...\", \"value\": \"...\"} with a non-empty string name and value")
         }
         try await service.setSecret(name: name, value: value)
         return JSONResponse.make(["status": "ok", "message": .string("secret \(name) set")])

@@ -88,6 +88,11 @@ import Testing
         let route = try await server.get("/no/such/route")
         #expect(route.status == 404)
         #expect(route.errorCode == "not_found")
+        // A known path with a method it does not serve is 405 with Allow.
+        let method = try await server.request("PUT", "/workflows/hello_world")
+        #expect(method.status == 405)
+        #expect(method.header("Allow") == "GET, DELETE")
+        #expect(try await server.request("PATCH", "/workflows").header("Allow") == "GET, POST")
         #expect(server.stderr.contains("internal") == false)
     }
 }
