@@ -8,10 +8,15 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .long, help: "Directory holding flux.toml (default: the current directory).")
     var configDirectory: String?
 
+    /// The configuration of `--config-directory` (or the current directory) and the environment.
+    func loadConfiguration() throws -> FluxConfiguration {
+        let directory = configDirectory.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        return try FluxConfiguration.load(directory: directory)
+    }
+
     /// Opens the local service on the configured store.
     func openService() async throws -> FluxService {
-        let directory = configDirectory.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let configuration = try FluxConfiguration.load(directory: directory)
+        let configuration = try loadConfiguration()
         for warning in configuration.warnings { FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8)) }
         do {
             return try await FluxService.open(

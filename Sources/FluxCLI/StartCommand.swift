@@ -8,7 +8,7 @@ import Logging
 /// `flux start …`: long-running servers.
 struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "start", abstract: "Start a long-running Flux server.", subcommands: [StartMCPCommand.self])
+        commandName: "start", abstract: "Start a long-running Flux server.", subcommands: [StartMCPCommand.self, StartServerCommand.self])
 }
 
 /// `flux start mcp`: the Model Context Protocol server.
