@@ -10,4 +10,4 @@ if ! .build/mcp-venv/bin/python -c "import mcp" >/dev/null 2>&1; then
   .build/mcp-venv/bin/pip install --quiet --disable-pip-version-check "mcp>=1.20,<3"
 fi
 swift build --manifest-cache local --build-tests
-swift test --manifest-cache local --skip-build 2>&1 | tee .build/test-output.txt
+swift test --manifest-cache local --skip-build --no-parallel 2>&1 | tee .build/test-output.txt

@@ -145,7 +145,7 @@ struct InProcessTests {
         #expect(upload.isError == false)
         let start = ContinuousClock.now
         let run = try await mcp.callTool(.init(name: "execute_workflow_sync", arguments: ["workflow_name": "cancellation"]), server: reference)
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(60), "the one-hour run did not hold the call")
         let summary = try #require(run.structuredContent?.objectValue)
         #expect(summary["state"] == "RUNNING")
         #expect(summary["message"]?.stringValue?.contains("get_execution_status") == true)

@@ -80,7 +80,7 @@ struct InterpreterSecurityTests {
             """, InterpreterEnvironment(execAllowlist: ["sleep"]))
         #expect(s.record.state == .failed)
         #expect(s.failureMessage.contains("timed out"), "\(s.failureMessage)")
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 25, "the 30 s program was stopped")
     }
 
     @Test func execLargeOutputDoesNotDeadlock() async throws {
