@@ -209,7 +209,7 @@ struct HTTPTests {
         let initialized = ContinuousClock.now
         let first = try await idle.callTool("health_check")
         // On a loaded machine more than the timeout may pass before the first call; then it may already be gone.
-        #expect(first.status == 200 || ContinuousClock.now - initialized > .seconds(3))
+        #expect(first.status == 200 || ContinuousClock.now - initialized > .seconds(3), "\(first.status) \(first.body.prefix(300))")
         var ended = StreamableClient(port: port)
         _ = try await ended.initialize()
         let delete = try await ended.http.send(ended.http.request("DELETE", "/mcp", headers: ["Mcp-Session-Id": ended.sessionID ?? ""]))
@@ -246,10 +246,11 @@ struct HTTPTests {
         await waiting.read(timeout: .milliseconds(500)) { _ in false }
 
         let start = ContinuousClock.now
-        let exited = await server.terminate(timeout: .seconds(5))
+        // Without the fix a graceful shutdown waits for the open streams forever; the bound leaves room for a loaded machine.
+        let exited = await server.terminate(timeout: .seconds(15))
         let elapsed = ContinuousClock.now - start
-        #expect(exited, "still running 5 s after SIGTERM")
-        #expect(elapsed < .seconds(3), "took \(elapsed) to exit")
+        #expect(exited, "still running 15 s after SIGTERM")
+        #expect(elapsed < .seconds(10), "took \(elapsed) to exit")
         #expect(await legacy.read(timeout: .seconds(2)), "the SSE stream was closed")
         #expect(await standalone.read(timeout: .seconds(2)), "the GET stream was closed")
     }
