@@ -205,8 +205,8 @@ struct HTTPTests {
         let (server, port) = try await FluxServerProcess.http(environment: ["FLUX_MCP__SESSION_IDLE_TIMEOUT": "3"])
         defer { server.stop() }
         var idle = StreamableClient(port: port)
-        _ = try await idle.initialize()
         let initialized = ContinuousClock.now
+        _ = try await idle.initialize()
         let first = try await idle.callTool("health_check")
         // On a loaded machine more than the timeout may pass before the first call; then it may already be gone.
         #expect(first.status == 200 || ContinuousClock.now - initialized > .seconds(3), "\(first.status) \(first.body.prefix(300))")
