@@ -140,7 +140,7 @@ struct InterpreterExampleTests {
         #expect(snapshot.count(.taskPaused) == 3 && snapshot.count(.taskResumed) == 3 && snapshot.count(.workflowPaused) == 3)
     }
 
-    @Test func cancellationOfALongSleep() async throws {
+    @Test(.timeLimit(.minutes(2))) func cancellationOfALongSleep() async throws {
         let engine = try await documentEngine(try exampleText("cancellation.yaml"), file: "cancellation.yaml")
         let record = try await engine.create(workflow: "cancellation", input: [:])
         await engine.start(executionID: record.id)
