@@ -43,7 +43,8 @@ extension FluxService {
     /// Resumes a paused execution with `input`.
     public func resume(workflow name: String, executionID: String, input: JSONValue, mode: RunMode) async throws(ServiceError) -> ExecutionSnapshot {
         do {
-            _ = try await execution(workflow: name, executionID: executionID)
+            let record = try await execution(workflow: name, executionID: executionID)
+            try await validateResumeInput(input, for: record)
             switch mode {
             case .sync: return try await engine.resume(executionID: executionID, input: input)
             case .async, .stream: return try await engine.resumeInBackground(executionID: executionID, input: input)
@@ -127,6 +128,18 @@ extension FluxService {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+
+    /// Refuses a resume input that breaks the schema of the pause a document execution waits at,
+    /// before anything is recorded.
+    func validateResumeInput(_ input: JSONValue, for record: ExecutionRecord) async throws {
+        guard record.state == .paused,
+              let workflow = try await store.workflow(name: record.workflowName, version: record.workflowVersion),
+              workflow.kind == .document,
+              let document = try? DocumentParser.parse(text: workflow.source, sourceName: workflow.name).first(where: { $0.name == workflow.name }),
+              let pauseName = try await engine.snapshot(executionID: record.id).pauseName
+        else { return }
+        try DocumentInterpreter.validateResumeInput(input, pauseName: pauseName, in: document)
     }
 
     /// The execution row; `notFound` when it does not exist or belongs to another workflow than `name`.

@@ -34,7 +34,8 @@ public final class FluxService: Sendable {
         let security = environment.configuration.security
         interpreterEnvironment = InterpreterEnvironment(
             tasks: Dictionary(swiftTasks.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }),
-            execAllowlist: security.execAllowlist, httpAllowHosts: security.httpAllowHosts, httpDenyHosts: security.httpDenyHosts)
+            execAllowlist: security.execAllowlist, httpAllowHosts: security.httpAllowHosts, httpDenyHosts: security.httpDenyHosts,
+            maxResponseBytes: security.maxBodyBytes)
         for definition in swiftWorkflows {
             await environment.engine.register(definition)
             _ = try await environment.store.saveWorkflow(WorkflowDraft(

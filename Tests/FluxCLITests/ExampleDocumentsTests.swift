@@ -83,7 +83,10 @@ struct ExampleDocumentsTests {
         let review = try run(flux, "pause_with_input.yaml", "{}", status: 3)
         let reviewID = try #require(review["execution_id"]?.stringValue)
         let rejected = try flux.run(["workflow", "resume", "pause_with_input", reviewID, #"{"approved": "maybe"}"#, "--format", "json"])
-        #expect(rejected.status == 1, "a resume input that breaks the pause's schema fails the run")
+        #expect(rejected.status == 2, "a resume input that breaks the pause's schema is refused")
+        #expect(rejected.stderr.contains("approved"))
+        let accepted = try flux.run(["workflow", "resume", "pause_with_input", reviewID, #"{"approved": true}"#, "--format", "json"])
+        #expect(accepted.status == 0, "the refused resume left the execution paused and resumable")
 
         var multi = try run(flux, "multiple_pause_points.yaml", "{}", status: 3)
         let multiID = try #require(multi["execution_id"]?.stringValue)

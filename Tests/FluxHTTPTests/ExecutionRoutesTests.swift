@@ -106,13 +106,13 @@ import Testing
         // Resuming again: the execution is no longer paused.
         #expect(try await server.post("/workflows/pause_with_input/resume/\(id)/sync", json: "{}").status == 409)
 
-        // A resume input that breaks the pause's schema fails the execution (the engine checks it at the pause step).
+        // A resume input that breaks the pause's schema is refused before anything is recorded; the run stays paused.
         let other = try await server.post("/workflows/pause_with_input/run/sync")
         let otherID = try #require(other.json["execution_id"]?.stringValue)
         let wrong = try await server.post("/workflows/pause_with_input/resume/\(otherID)/sync", json: "{\"approved\": \"yes\"}")
-        #expect(wrong.status == 200)
-        #expect(wrong.json["state"] == "FAILED")
-        #expect(wrong.json["output"]?["message"]?.stringValue?.contains("expected boolean") == true)
+        #expect(wrong.status == 400)
+        #expect(wrong.json["error"]?["message"]?.stringValue?.contains("expected boolean") == true)
+        #expect(try await server.get("/workflows/pause_with_input/status/\(otherID)").json["state"] == "PAUSED")
     }
 
     @Test func resumeAsyncAndCancel() async throws {

@@ -281,6 +281,8 @@ public actor FluxEngine {
         }
         do {
             if renew { try await renewLeases() }
+            // Make buffered start events visible to observers of long-running tasks.
+            for runtime in runtimes.values { try await runtime.flush() }
             let cancelling = try await store.executions(inStates: [.cancelling], limit: 1000)
             for record in cancelling where record.owner == ownerID {
                 await runtimes[record.id]?.requestCancel(external: true)
