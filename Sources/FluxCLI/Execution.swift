@@ -3,45 +3,27 @@ import Flux
 import FluxService
 import Foundation
 
-/// Running and resuming from the command line, in the three modes.
+/// Running and resuming from the command line, in the three modes, locally or through a server.
 enum Execution {
-    static func run(service: FluxService, name: String, version: Int?, input: JSONValue, mode: RunModeArgument,
+    static func run(client: any FluxClient, name: String, version: Int?, input: JSONValue, mode: RunModeArgument,
                     detailed: Bool, format: OutputFormat) async throws {
-        let runMode: RunMode = mode == .sync ? .sync : .async
-        let snapshot = try await service.run(workflow: name, version: version, input: input, mode: runMode)
-        try await report(snapshot, service: service, mode: mode, detailed: detailed, format: format)
+        try report(try await client.run(name: name, version: version, input: input, mode: mode, detailed: detailed, onEvent: printEvent),
+                   format: format)
     }
 
-    static func resume(service: FluxService, name: String, executionID: String, input: JSONValue, mode: RunModeArgument,
+    static func resume(client: any FluxClient, name: String, executionID: String, input: JSONValue, mode: RunModeArgument,
                        detailed: Bool, format: OutputFormat) async throws {
-        let runMode: RunMode = mode == .sync ? .sync : .async
-        let snapshot = try await service.resume(workflow: name, executionID: executionID, input: input, mode: runMode)
-        try await report(snapshot, service: service, mode: mode, detailed: detailed, format: format)
+        try report(try await client.resume(name: name, executionID: executionID, input: input, mode: mode, detailed: detailed, onEvent: printEvent),
+               format: format)
     }
 
-    /// Follows the execution as the mode says, prints its summary and exits with the code of its state.
-    static func report(_ started: ExecutionSnapshot, service: FluxService, mode: RunModeArgument, detailed: Bool, format: OutputFormat) async throws {
-        let snapshot = try await follow(started, service: service, mode: mode, format: format)
-        Output.json(Summaries.execution(snapshot, detailed: detailed), format: format)
-        throw ExitCode(ExitStatus.forState(snapshot.record.state))
-    }
+    /// Stream mode prints every event as one JSON line as it is recorded.
+    @Sendable static func printEvent(_ event: JSONValue) { Output.line(event.canonicalJSON) }
 
-    /// In stream mode prints every event as one JSON line as it is recorded, until the execution settles.
-    /// In async mode the execution continues in a background `flux` process, since this one exits now.
-    static func follow(_ snapshot: ExecutionSnapshot, service: FluxService, mode: RunModeArgument, format: OutputFormat) async throws -> ExecutionSnapshot {
-        switch mode {
-        case .sync:
-            return snapshot
-        case .stream:
-            for try await event in service.watch(executionID: snapshot.record.id, after: 0) {
-                Output.line(event.json.canonicalJSON)
-            }
-            return try await service.status(workflow: nil, executionID: snapshot.record.id)
-        case .async:
-            // This process is about to exit: hand the execution to a detached process of the same binary.
-            try Background.continueInBackground(executionID: snapshot.record.id)
-            return snapshot
-        }
+    /// Prints the summary and exits with the code of its state.
+    static func report(_ summary: JSONValue, format: OutputFormat) throws -> Never {
+        Output.json(summary, format: format)
+        throw ExitCode(ExitStatus.forSummary(summary))
     }
 }
 
@@ -93,14 +75,14 @@ struct RunFileCommand: AsyncParsableCommand {
 
     func run() async throws {
         let svc = try await service.openService()
-        let registered = try await Registration.register(file: file, service: svc)
+        let registered = try await Registration.register(file: file, client: LocalClient(service: svc))
         let names = registered.compactMap { $0["name"]?.stringValue }
         guard let name = workflow ?? names.first else { throw ServiceError(.invalidDocument, "\(file) defines no workflow") }
         guard names.contains(name) else {
             throw ServiceError(.invalidInput, "\(file) does not define a workflow named \(name); it defines \(names.joined(separator: ", "))")
         }
         let version = registered.first { $0["name"]?.stringValue == name }?["version"]?.intValue
-        try await Execution.run(service: svc, name: name, version: version, input: InputValue.parse(input),
+        try await Execution.run(client: LocalClient(service: svc), name: name, version: version, input: InputValue.parse(input),
                                 mode: mode, detailed: detailed, format: format)
     }
 }

@@ -84,6 +84,11 @@ public enum ExitStatus {
         }
     }
 
+    /// The code of an execution summary's `state`.
+    static func forSummary(_ summary: JSONValue) -> Int32 {
+        summary["state"]?.stringValue.flatMap(ExecutionState.init(rawValue:)).map(forState) ?? completed
+    }
+
     static func forError(_ error: ServiceError) -> Int32 {
         switch error.code {
         case .invalidInput, .invalidDocument, .notFound, .conflict, .tooLarge: return usage

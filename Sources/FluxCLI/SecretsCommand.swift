@@ -5,21 +5,31 @@ import Foundation
 struct SecretsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "secrets", abstract: "Manage secrets, encrypted at rest under security.encryption_key.",
+        discussion: "With --server-url (or workers.server_url) they go through the server's admin API, with --admin-token or security.admin_token.",
         subcommands: [List.self, Set.self, Get.self, Remove.self])
+
+    /// The client options plus the admin token the server's admin API wants.
+    struct Options: ParsableArguments {
+        @OptionGroup var client: ClientOptions
+        @Option(name: .long, help: ArgumentHelp("Bearer token for the server's admin API (default: security.admin_token).", valueName: "token"))
+        var adminToken: String?
+
+        func open() async throws -> any FluxClient { try await client.client(adminToken: adminToken) }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List secret names (never values).")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var options: Options
         @Option var format: OutputFormat = .text
         func run() async throws {
-            let names = try await service.openService().secretNames()
+            let names = try await options.open().secretNames()
             if format == .json { Output.json(.array(names.map { .string($0) }), format: .json) } else { names.forEach(Output.line) }
         }
     }
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set a secret. Give VALUE, or - to read it from standard input.")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var options: Options
         @Argument var name: String
         @Argument var value: String
         func run() async throws {
@@ -28,14 +38,14 @@ struct SecretsCommand: AsyncParsableCommand {
                 secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                 if secret.hasSuffix("\n") { secret.removeLast() }
             }
-            try await service.openService().setSecret(name: name, value: secret)
+            try await options.open().setSecret(name: name, value: secret)
             Output.line("secret \(name) set")
         }
     }
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a secret's value (asks for confirmation on a terminal).")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var options: Options
         @Argument var name: String
         @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
         func run() async throws {
@@ -43,16 +53,16 @@ struct SecretsCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("Print the value of secret \(name)? [y/N] ".utf8))
                 guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw ExitCode(1) }
             }
-            Output.line(try await service.openService().secret(name: name))
+            Output.line(try await options.open().secret(name: name))
         }
     }
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a secret.")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var options: Options
         @Argument var name: String
         func run() async throws {
-            guard try await service.openService().deleteSecret(name: name) else {
+            guard try await options.open().deleteSecret(name: name) else {
                 throw ServiceError(.notFound, "no secret named \(name)")
             }
             Output.line("secret \(name) removed")

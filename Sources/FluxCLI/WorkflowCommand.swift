@@ -10,12 +10,12 @@ struct WorkflowCommand: AsyncParsableCommand {
 
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a workflow document (YAML or JSON) and store its workflows.")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var client: ClientOptions
         @Argument(help: "The document file.") var file: String
         @Option var format: OutputFormat = .text
 
         func run() async throws {
-            let registered = try await Registration.register(file: file, service: service.openService())
+            let registered = try await Registration.register(file: file, client: client.client())
             if format == .json { Output.json(.array(registered), format: .json); return }
             for workflow in registered {
                 Output.line("registered \(workflow["name"]?.stringValue ?? "") version \(workflow["version"]?.intValue ?? 0)")
@@ -25,30 +25,31 @@ struct WorkflowCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List workflows: name, latest version, description.")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var client: ClientOptions
         @Option var format: OutputFormat = .text
 
         func run() async throws {
-            let workflows = try await service.openService().listWorkflows()
-            if format == .json { Output.json(.array(workflows.map(Summaries.workflow)), format: .json); return }
+            let workflows = try await client.client().listWorkflows()
+            if format == .json { Output.json(.array(workflows), format: .json); return }
             if workflows.isEmpty { Output.line("no workflows registered; register one with `flux workflow register FILE`"); return }
-            let width = max(4, workflows.map(\.name.count).max() ?? 4)
+            let rows = workflows.map { ($0["name"]?.stringValue ?? "", String($0["version"]?.intValue ?? 0), $0["description"]?.stringValue ?? "") }
+            let width = max(4, rows.map(\.0.count).max() ?? 4)
             Output.line("NAME".padding(toLength: width, withPad: " ", startingAt: 0) + "  VERSION  DESCRIPTION")
-            for w in workflows {
-                Output.line(w.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + String(w.version).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + w.description)
+            for (name, version, description) in rows {
+                Output.line(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + version.padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + description)
             }
         }
     }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a workflow: document, versions, input schema, steps.")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var client: ClientOptions
         @Argument var name: String
         @Option(help: "A version other than the latest.") var version: Int?
         @Option var format: OutputFormat = .text
 
         func run() async throws {
-            let details = try await service.openService().workflowDetails(name: name, version: version)
+            let details = try await client.client().workflowDetails(name: name, version: version)
             if format == .json { Output.json(details, format: .json); return }
             Output.line("\(name) version \(details["version"]?.intValue ?? 0) (\(details["kind"]?.stringValue ?? ""))")
             if let d = details["description"]?.stringValue, !d.isEmpty { Output.line(d) }
@@ -61,19 +62,19 @@ struct WorkflowCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a workflow (every version, or one).")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var client: ClientOptions
         @Argument var name: String
         @Option var version: Int?
 
         func run() async throws {
-            let count = try await service.openService().deleteWorkflow(name: name, version: version)
+            let count = try await client.client().deleteWorkflow(name: name, version: version)
             Output.line("deleted \(count) version\(count == 1 ? "" : "s") of \(name)")
         }
     }
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run a registered workflow. INPUT is JSON; a bare word is taken as a string.")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var client: ClientOptions
         @Argument var name: String
         @Argument var input: String?
         @Option var mode: RunModeArgument = .sync
@@ -82,15 +83,14 @@ struct WorkflowCommand: AsyncParsableCommand {
         @Option var format: OutputFormat = .text
 
         func run() async throws {
-            let svc = try await service.openService()
-            try await Execution.run(service: svc, name: name, version: version, input: InputValue.parse(input),
+            try await Execution.run(client: client.client(), name: name, version: version, input: InputValue.parse(input),
                                     mode: mode, detailed: detailed, format: format)
         }
     }
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resume a paused execution with INPUT.")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var client: ClientOptions
         @Argument var name: String
         @Argument var executionID: String
         @Argument var input: String?
@@ -99,30 +99,29 @@ struct WorkflowCommand: AsyncParsableCommand {
         @Option var format: OutputFormat = .text
 
         func run() async throws {
-            let svc = try await service.openService()
-            try await Execution.resume(service: svc, name: name, executionID: executionID, input: InputValue.parse(input),
+            try await Execution.resume(client: client.client(), name: name, executionID: executionID, input: InputValue.parse(input),
                                        mode: mode, detailed: detailed, format: format)
         }
     }
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an execution's state and output.")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var client: ClientOptions
         @Argument var name: String
         @Argument var executionID: String
         @Flag var detailed = false
         @Option var format: OutputFormat = .text
 
         func run() async throws {
-            let snapshot = try await service.openService().status(workflow: name, executionID: executionID)
-            Output.json(Summaries.execution(snapshot, detailed: detailed), format: format)
-            throw ExitCode(ExitStatus.forState(snapshot.record.state))
+            let summary = try await client.client().status(name: name, executionID: executionID, detailed: detailed)
+            Output.json(summary, format: format)
+            throw ExitCode(ExitStatus.forSummary(summary))
         }
     }
 
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel an execution.")
-        @OptionGroup var service: ServiceOptions
+        @OptionGroup var client: ClientOptions
         @Argument var name: String
         @Argument var executionID: String
         @Option(help: "sync waits until it has stopped; async returns at once.") var mode: RunModeArgument = .sync
@@ -130,16 +129,16 @@ struct WorkflowCommand: AsyncParsableCommand {
         @Option var format: OutputFormat = .text
 
         func run() async throws {
-            let snapshot = try await service.openService().cancel(workflow: name, executionID: executionID, wait: mode == .sync)
-            Output.json(Summaries.execution(snapshot, detailed: detailed), format: format)
-            throw ExitCode(ExitStatus.forState(snapshot.record.state))
+            let summary = try await client.client().cancel(name: name, executionID: executionID, wait: mode == .sync, detailed: detailed)
+            Output.json(summary, format: format)
+            throw ExitCode(ExitStatus.forSummary(summary))
         }
     }
 }
 
 /// Reads a document file and registers it.
 enum Registration {
-    static func register(file: String, service: FluxService) async throws -> [JSONValue] {
+    static func register(file: String, client: any FluxClient) async throws -> [JSONValue] {
         let url = URL(fileURLWithPath: file)
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ServiceError(.invalidInput, "cannot read \(file): no such file or not readable")
@@ -147,6 +146,6 @@ enum Registration {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ServiceError(.invalidDocument, "\(file): the file is not UTF-8 text")
         }
-        return try await service.register(document: text, sourceName: url.lastPathComponent)
+        return try await client.register(document: text, sourceName: url.lastPathComponent)
     }
 }

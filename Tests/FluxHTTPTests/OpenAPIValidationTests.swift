@@ -9,8 +9,10 @@ import Testing
     static let venv = TestPaths.root.appendingPathComponent(".build/flux-http-venv")
 
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                    directory: URL? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
+        if let directory { process.currentDirectoryURL = directory }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
@@ -87,7 +89,7 @@ import Testing
             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method",
             "--phases", "examples,fuzzing", "--max-examples", "25", "--workers", "2", "--seed", "20261126",
             "--request-timeout", "30", "--no-color", "-H", "Authorization: Bearer admin-token",
-        ], environment: environment)
+        ], environment: environment, directory: server.directory)  // its .schemathesis/ cache stays out of the repository
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("Tested: 21"), "\(result.output)")
         #expect(!result.output.contains("Server error"), "\(result.output)")
