@@ -1,6 +1,5 @@
 // swift-tools-version:6.1
 // Flux for Swift: a durable workflow orchestration engine with an MCP front door.
-import Foundation
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -10,11 +9,11 @@ let strict: [SwiftSetting] = [
 let package = Package(
     name: "flux",
     platforms: [.macOS(.v14)],
-    products: existingProducts([
-        (.library(name: "Flux", targets: ["Flux"]), "Flux"),
-        (.executable(name: "flux", targets: ["flux"]), "flux"),
-        (.executable(name: "flux-benchmark", targets: ["FluxBenchmark"]), "FluxBenchmark"),
-    ]),
+    products: [
+        .library(name: "Flux", targets: ["Flux"]),
+        .executable(name: "flux", targets: ["flux"]),
+        .executable(name: "flux-benchmark", targets: ["FluxBenchmark"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -23,8 +22,14 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", .upToNextMinor(from: "0.12.1")),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
-    targets: existing([
+    targets: [
         .target(
             name: "FluxCore",
             dependencies: [
@@ -55,13 +60,34 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "FluxMCP",
+            dependencies: ["FluxService",
+                           .product(name: "MCP", package: "swift-sdk"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FluxHTTP",
+            dependencies: ["FluxService",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "MultipartKit", package: "multipart-kit"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "FluxCLI",
-            dependencies: ["FluxService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FluxService", "FluxMCP", "FluxHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),
         .executableTarget(name: "flux", dependencies: ["FluxCLI"], swiftSettings: strict),
-        .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxStore", "FluxDocuments", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "FluxExamples", dependencies: ["Flux"], path: "examples/swift", swiftSettings: strict),
         .executableTarget(name: "flux-examples", dependencies: ["FluxExamples", "Flux"], path: "examples/runner", swiftSettings: strict),
         .testTarget(name: "FluxExamplesTests", dependencies: ["FluxExamples", "Flux", "FluxStore"], swiftSettings: strict),
@@ -69,26 +95,13 @@ let package = Package(
         .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
         .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], exclude: ["Fixtures", "Scripts"], swiftSettings: strict),
-        .testTarget(name: "FluxCLITests", dependencies: ["FluxCLI"], swiftSettings: strict),
-    ]),
+        .testTarget(name: "FluxCLITests", dependencies: ["FluxCore"], swiftSettings: strict),
+        .testTarget(name: "FluxMCPTests", dependencies: ["FluxMCP", "FluxService", "Flux", .product(name: "MCP", package: "swift-sdk"),
+                                                       .product(name: "Hummingbird", package: "hummingbird"),
+                                                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                    exclude: ["Scripts"], swiftSettings: strict),
+        .testTarget(name: "FluxHTTPTests", dependencies: ["FluxCore"], swiftSettings: strict),
+    ],
     swiftLanguageModes: [.v6]
 )
 
-/// Keeps only the targets whose folder holds Swift sources, so modules can be added one at a time.
-func existing(_ targets: [Target]) -> [Target] {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    return targets.filter { target in
-        let dir = target.path.map { root.appendingPathComponent($0) }
-            ?? root.appendingPathComponent(target.type == .test ? "Tests" : "Sources").appendingPathComponent(target.name)
-        guard let files = FileManager.default.enumerator(atPath: dir.path) else { return false }
-        return files.contains { ($0 as? String)?.hasSuffix(".swift") == true }
-    }
-}
-
-func existingProducts(_ products: [(Product, String)]) -> [Product] {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    return products.filter { _, name in
-        let dir = root.appendingPathComponent("Sources").appendingPathComponent(name)
-        return (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.isEmpty == false
-    }.map { $0.0 }
-}

@@ -28,7 +28,8 @@ public struct FluxEnvironment: Sendable {
             store: store, secrets: secrets,
             configuration: EngineConfiguration(
                 mapConcurrency: configuration.executor.mapConcurrency,
-                leaseDuration: .milliseconds(Int(configuration.workers.leaseTimeout * 1000))),
+                leaseDuration: .milliseconds(Int(configuration.workers.leaseTimeout * 1000)),
+                maxConcurrentExecutions: configuration.executor.maxConcurrentExecutions),
             logger: logger)
         return FluxEnvironment(configuration: configuration, store: store, engine: engine, vault: vault, secrets: secrets)
     }

@@ -18,8 +18,11 @@ extension SQLiteStore {
         try await write { db in
             let latest = try Self.fetchWorkflow(name: draft.name, version: nil, db)
             if let latest, latest.contentHash == draft.contentHash { return latest }
+            // A deleted version's number is never reused: executions that ran it still name it.
+            let usedByExecutions = try Int.fetchOne(
+                db, sql: "SELECT MAX(workflow_version) FROM executions WHERE workflow_name = ?", arguments: [draft.name]) ?? 0
             let record = WorkflowRecord(
-                name: draft.name, version: (latest?.version ?? 0) + 1, kind: draft.kind, source: draft.source,
+                name: draft.name, version: max(latest?.version ?? 0, usedByExecutions) + 1, kind: draft.kind, source: draft.source,
                 description: draft.description, inputSchema: draft.inputSchema, contentHash: draft.contentHash,
                 createdAt: Date().asStored)
             try db.cachedStatement(sql: "INSERT INTO workflows (\(Rows.workflowColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")

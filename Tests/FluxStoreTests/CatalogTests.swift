@@ -34,6 +34,18 @@ struct CatalogTests {
         #expect(listed.map(\.version) == [1, 3])
     }
 
+    @Test func aDeletedVersionNumberThatAnExecutionRanIsNotReused() async throws {
+        let store = try SQLiteStore.temporary()
+        _ = try await store.saveWorkflow(draft("w", "a"))
+        let v2 = try await store.saveWorkflow(draft("w", "b"))
+        try await store.createExecution(
+            ExecutionRecord(id: ExecutionRecord.newID(), workflowName: "w", workflowVersion: v2.version, state: .completed, input: .null),
+            events: [])
+        #expect(try await store.deleteWorkflow(name: "w", version: 2) == 1)
+        let next = try await store.saveWorkflow(draft("w", "c"))
+        #expect(next.version == 3, "version 2 still names what its execution ran")
+    }
+
     @Test func deleteOneOrAllVersions() async throws {
         let store = try SQLiteStore.temporary()
         for hash in ["a", "b", "c"] { _ = try await store.saveWorkflow(draft("w", hash)) }

@@ -16,7 +16,7 @@ struct DurabilityTests {
             try await store.createExecution(record, events: Array(events[0..<2]))
             _ = try await store.commit(ExecutionCommit(executionID: record.id, events: Array(events[2...]),
                                                        state: .completed, output: ["ok": true]))
-            _ = try await store.saveWorkflow(WorkflowDraft(name: "hello", kind: .swift, source: "", contentHash: "x"))
+            _ = try await store.saveWorkflow(WorkflowDraft(name: "greeter", kind: .swift, source: "", contentHash: "x"))
             try await store.storeCachedValue([1, 2], key: "cache")
             try await store.setSecretCiphertext(Data([1, 2, 3]), name: "S")
         }
@@ -24,7 +24,7 @@ struct DurabilityTests {
         let row = try #require(try await reopened.execution(id: record.id))
         #expect(row.state == .completed && row.output == ["ok": true] && row.lastSequence == 5)
         #expect(sameEvents(try await reopened.events(executionID: record.id, after: 0), events))
-        #expect(try await reopened.workflow(name: "hello", version: nil)?.version == 1)
+        #expect(try await reopened.workflow(name: "greeter", version: nil)?.version == 1)
         #expect(try await reopened.cachedValue(key: "cache") == [1, 2])
         #expect(try await reopened.secretCiphertext(name: "S") == Data([1, 2, 3]))
         #expect(try reopened.counts() == (executions: 1, events: 5))

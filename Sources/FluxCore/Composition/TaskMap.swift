@@ -19,7 +19,11 @@ enum TaskMap {
 
 /// Calls `body` for 0..<count with at most `limit` calls in flight; results in index order.
 /// The first error cancels the calls still running and is rethrown.
-func boundedMap<T: Sendable>(count: Int, limit: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
+///
+/// ```swift
+/// let squares = try await boundedMap(count: 10, limit: 3) { i in i * i }
+/// ```
+public func boundedMap<T: Sendable>(count: Int, limit: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
     let limit = max(1, limit)
     return try await withThrowingTaskGroup(of: (Int, T).self) { group in
         var results = [T?](repeating: nil, count: count)

@@ -9,11 +9,15 @@ public struct EngineConfiguration: Sendable {
     public var leaseDuration: Duration
     /// How often a waiter re-reads an execution that another process runs.
     public var pollInterval: Duration
+    /// How many executions started in the background (async runs, resumes, recoveries) run at once.
+    public var maxConcurrentExecutions: Int
 
-    public init(mapConcurrency: Int = 64, leaseDuration: Duration = .seconds(30), pollInterval: Duration = .milliseconds(100)) {
+    public init(mapConcurrency: Int = 64, leaseDuration: Duration = .seconds(30), pollInterval: Duration = .milliseconds(100),
+                maxConcurrentExecutions: Int = 64) {
         self.mapConcurrency = mapConcurrency
         self.leaseDuration = leaseDuration
         self.pollInterval = pollInterval
+        self.maxConcurrentExecutions = maxConcurrentExecutions
     }
 }
 
@@ -33,11 +37,13 @@ public actor FluxEngine {
     nonisolated let logger: Logger
     nonisolated let secrets: (any SecretProvider)?
     nonisolated let watchers = ExecutionWatchers()
+    nonisolated let limiter: ExecutionLimiter
 
     private var definitions: [String: WorkflowDefinition] = [:]
     private var resolver: (@Sendable (_ name: String, _ version: Int?) async throws -> WorkflowDefinition?)?
     private var running: [String: Task<ExecutionSnapshot, any Error>] = [:]
     private var runtimes: [String: ExecutionRuntime] = [:]
+    private var maintenance: Task<Void, Never>?
 
     public init(store: any FluxStore, secrets: (any SecretProvider)? = nil, configuration: EngineConfiguration = EngineConfiguration(),
                 ownerID: String = OwnerIdentity.current, logger: Logger = Logger(label: "flux.engine")) {
@@ -46,6 +52,7 @@ public actor FluxEngine {
         self.configuration = configuration
         self.ownerID = ownerID
         self.logger = logger
+        limiter = ExecutionLimiter(limit: configuration.maxConcurrentExecutions)
     }
 
     // MARK: - Workflows
@@ -117,8 +124,8 @@ public actor FluxEngine {
 
     /// Starts ``execute(executionID:)`` in the background and returns at once.
     public func start(executionID: String) {
-        Task { [logger] in
-            do { _ = try await self.execute(executionID: executionID) } catch {
+        Task { [logger, limiter] in
+            do { _ = try await limiter.withSlot { try await self.execute(executionID: executionID) } } catch {
                 logger.error("execution \(executionID) could not run: \(error)")
             }
         }
@@ -133,8 +140,12 @@ public actor FluxEngine {
     /// Resumes in the background; returns the execution in RESUMING at once.
     public func resumeInBackground(executionID: String, input: JSONValue) async throws -> ExecutionSnapshot {
         let claimed = try await claimForResume(executionID: executionID, input: input)
-        Task { [logger] in
-            do { _ = try await self.continueExecution(claimed.record, resumeInput: input, priorEvents: claimed.events) } catch {
+        Task { [logger, limiter] in
+            do {
+                _ = try await limiter.withSlot {
+                    try await self.continueExecution(claimed.record, resumeInput: input, priorEvents: claimed.events)
+                }
+            } catch {
                 logger.error("execution \(executionID) could not resume: \(error)")
             }
         }
@@ -231,6 +242,7 @@ public actor FluxEngine {
         }
         running[id] = work
         runtimes[id] = runtime
+        startMaintenance()
         await runtime.setCancelHandler { work.cancel() }
         defer {
             running[id] = nil
@@ -239,6 +251,46 @@ public actor FluxEngine {
         var snapshot = try await work.value
         snapshot.record.createdAt = snapshot.events.first?.time ?? snapshot.record.createdAt
         return snapshot
+    }
+
+    // MARK: - Leases and remote cancellation
+
+    /// While executions run here: renews their leases (so no other process takes them over) and passes
+    /// on cancellations that other processes requested through the store, even to an execution that
+    /// commits nothing for a long time (a long sleep or a slow task).
+    private func startMaintenance() {
+        guard maintenance == nil else { return }
+        let interval = configuration.pollInterval * 5
+        let renewEvery = configuration.leaseDuration / 3
+        maintenance = Task { [weak self] in
+            var sinceRenewal = Duration.zero
+            while let self, !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                sinceRenewal += interval
+                guard await self.maintain(renew: sinceRenewal >= renewEvery) else { return }
+                if sinceRenewal >= renewEvery { sinceRenewal = .zero }
+            }
+        }
+    }
+
+    /// One round of maintenance; returns false (and stops the loop) once nothing runs here.
+    private func maintain(renew: Bool) async -> Bool {
+        guard !running.isEmpty else {
+            maintenance = nil
+            return false
+        }
+        do {
+            if renew { try await renewLeases() }
+            // Make buffered start events visible to observers of long-running tasks.
+            for runtime in runtimes.values { try await runtime.flush() }
+            let cancelling = try await store.executions(inStates: [.cancelling], limit: 1000)
+            for record in cancelling where record.owner == ownerID {
+                await runtimes[record.id]?.requestCancel(external: true)
+            }
+        } catch {
+            logger.warning("lease renewal or cancellation check failed: \(error)")
+        }
+        return true
     }
 
     // MARK: - Cancelling
@@ -320,14 +372,18 @@ public actor FluxEngine {
         let active = try await store.executions(inStates: [.claimed, .running, .resuming, .cancelling], limit: 10_000)
         var recovered: [String] = []
         for record in active where running[record.id] == nil && isAbandoned(record) {
+            // Leave alone what this process cannot run (a Swift workflow compiled into another binary).
+            if record.state != .cancelling, (try? await definition(name: record.workflowName, version: record.workflowVersion)) == nil {
+                continue
+            }
             guard let claimed = try await store.claim(
                 executionID: record.id, expectedGeneration: record.claimGeneration, fromStates: [record.state],
                 owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: record.state == .claimed ? .running : nil)
             else { continue }
             recovered.append(record.id)
             logger.info("recovering execution \(record.id) of \(record.workflowName) left \(record.state.rawValue) by \(record.owner ?? "nobody")")
-            Task { [logger] in
-                do { _ = try await self.continueExecution(claimed) } catch {
+            Task { [logger, limiter] in
+                do { _ = try await limiter.withSlot { try await self.continueExecution(claimed) } } catch {
                     logger.error("recovered execution \(record.id) could not run: \(error)")
                 }
             }

@@ -72,8 +72,9 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Thrown by `pause` to stop the workflow body; the engine records the execution as PAUSED.
-struct PauseRequested: Error, Sendable {
-    let name: String
+/// Code that catches errors in a workflow body must let it through.
+public struct PauseRequested: Error, Sendable {
+    public let name: String
 }
 
 /// Describes an error for events and summaries as `{type, message}`.

@@ -21,15 +21,17 @@ actor ExecutionRuntime {
     private var pendingState: ExecutionState?
     private var nextSequence: Int
     private var committedSequence: Int
-    private var inFlight: InFlightCommit?
-    private var commitCounter = 0
-
-    /// The commit under way: whoever awaits it marks it done, so no waiter spins on a finished task.
-    private struct InFlightCommit {
-        let number: Int
-        let task: Task<CommitOutcome, any Error>
-        let lastSequence: Int
-    }
+    /// True while a commit is under way. The flush that started it awaits the store directly (no extra
+    /// Task, so no thread hand-off) and, when it returns, records the effect and resumes every waiter.
+    private var commitInFlight = false
+    private var commitWaiters: [CheckedContinuation<Void, any Error>] = []
+    /// The last commit had waiters: several branches of this execution flush concurrently.
+    private var concurrentFlushes = false
+    /// "<first 16 of the execution id>-": event ids are this prefix and the sequence number.
+    private let eventIDPrefix: String
+    /// True when the buffer holds an event that must be durable before the next task body runs (a
+    /// completion, a failure, a resume...), as opposed to only WORKFLOW_STARTED / TASK_STARTED.
+    private var pendingNeedsDurability = false
     /// Set when the execution row does not exist yet: the first flush creates it.
     private var pendingCreate: ExecutionRecord?
 
@@ -48,6 +50,7 @@ actor ExecutionRuntime {
         workflowName = record.workflowName
         workflowVersion = record.workflowVersion
         sourceID = "\(record.workflowName)_\(record.id)"
+        eventIDPrefix = "\(record.id.prefix(16))-"
         self.store = store
         self.services = services
         claimGeneration = record.claimGeneration
@@ -71,10 +74,11 @@ actor ExecutionRuntime {
         let sequence = nextSequence
         nextSequence += 1
         let event = ExecutionEvent(
-            id: "\(executionID.prefix(16))-\(sequence)", type: type, sourceID: source ?? sourceID,
+            id: eventIDPrefix + String(sequence), type: type, sourceID: source ?? sourceID,
             name: name ?? workflowName, value: v, time: Date(), sequence: sequence)
         events.append(event)
         pending.append(event)
+        if type != .taskStarted && type != .workflowStarted { pendingNeedsDurability = true }
         if !type.isWorkflowEvent { tasks[event.sourceID, default: TaskHistory()].apply(event) }
         return event
     }
@@ -84,59 +88,80 @@ actor ExecutionRuntime {
         pendingState = newState
     }
 
+    /// Records TASK_STARTED (unless a replay already has it) and, when an earlier task's completion (or
+    /// any other fact that must survive) is still buffered, commits before the body runs. A buffer holding
+    /// only start events is not worth a transaction of its own: losing it loses no completed work, so it
+    /// goes out with the next commit (or within half a second through the engine's maintenance).
+    func startTask(taskID: String, name: String, arguments: JSONValue, alreadyStarted: Bool) async throws {
+        if !alreadyStarted { append(.taskStarted, source: taskID, name: name, value: arguments) }
+        if pendingNeedsDurability || pendingState != nil { try await flush() }
+    }
+
     /// Makes every event appended so far durable.
     func flush() async throws {
         let target = nextSequence - 1
+        var yielded = false
         while committedSequence < target || pendingState != nil {
-            if let current = inFlight {
-                try await awaitCommit(current)
+            if commitInFlight {
+                try await waitForCommit()
+                continue
+            }
+            // Other branches were flushing too (a map, a parallel): let those that are ready append their
+            // events first, so that one transaction carries them all instead of one each.
+            if concurrentFlushes, !yielded {
+                yielded = true
+                await Task.yield()
                 continue
             }
             let batch = pending
             let newState = pendingState
             pending.removeAll(keepingCapacity: true)
             pendingState = nil
+            pendingNeedsDurability = false
             let last = batch.last?.sequence ?? committedSequence
-            let store = self.store
-            let task: Task<CommitOutcome, any Error>
+            commitInFlight = true
+            let result: Result<CommitOutcome, any Error>
             if var record = pendingCreate {
                 pendingCreate = nil
                 record.state = newState ?? record.state
                 record.lastSequence = last
-                task = Task {
+                do {
                     try await store.createExecution(record, events: batch)
-                    return CommitOutcome(applied: true, state: record.state)
+                    result = .success(CommitOutcome(applied: true, state: record.state))
+                } catch {
+                    result = .failure(error)
                 }
             } else {
                 let commit = ExecutionCommit(executionID: executionID, events: batch, state: newState, claimGeneration: claimGeneration)
-                task = Task { try await store.commit(commit) }
+                do { result = .success(try await store.commit(commit)) } catch { result = .failure(error) }
             }
-            commitCounter += 1
-            let current = InFlightCommit(number: commitCounter, task: task, lastSequence: last)
-            inFlight = current
-            try await awaitCommit(current)
+            commitInFlight = false
+            let waiters = commitWaiters
+            commitWaiters.removeAll()
+            concurrentFlushes = !waiters.isEmpty
+            switch result {
+            case .success(let outcome):
+                committedSequence = max(committedSequence, last)
+                if outcome.state == .cancelling, !cancelRequested { requestCancel(external: true) }
+                services.notify(executionID)
+                for waiter in waiters { waiter.resume() }
+            case .failure(let error):
+                for waiter in waiters { waiter.resume(throwing: error) }
+                throw error
+            }
         }
     }
 
-    /// Waits for a commit and records its effect once, whichever waiter gets there first.
-    private func awaitCommit(_ current: InFlightCommit) async throws {
-        let outcome: CommitOutcome
-        do {
-            outcome = try await current.task.value
-        } catch {
-            if inFlight?.number == current.number { inFlight = nil }
-            throw error
+    /// Waits until the commit under way has ended (throws its error if it failed).
+    private func waitForCommit() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            commitWaiters.append(continuation)
         }
-        guard inFlight?.number == current.number else { return }
-        inFlight = nil
-        committedSequence = max(committedSequence, current.lastSequence)
-        if outcome.state == .cancelling, !cancelRequested { requestCancel(external: true) }
-        services.notify(executionID)
     }
 
     /// Appends the final workflow event and commits it with the final state and output, letting go of the execution.
     func finish(state final: ExecutionState, event: EventType, value: JSONValue, output: JSONValue) async throws -> ExecutionRecord {
-        while let current = inFlight { try await awaitCommit(current) }
+        while commitInFlight { try await waitForCommit() }
         if final == .cancelled, !events.contains(where: { $0.type == .workflowCancelling }) {
             append(.workflowCancelling)
         }
@@ -147,6 +172,9 @@ actor ExecutionRuntime {
         let batch = pending
         pending.removeAll()
         let last = batch.last?.sequence ?? committedSequence
+        // Hold off other flushes (the engine's maintenance) while the final write is under way.
+        commitInFlight = true
+        let result: Result<Void, any Error>
         if var record = pendingCreate {
             pendingCreate = nil
             record.state = final
@@ -154,12 +182,23 @@ actor ExecutionRuntime {
             record.owner = nil
             record.leaseExpiresAt = nil
             record.lastSequence = last
-            try await store.createExecution(record, events: batch)
+            do { try await store.createExecution(record, events: batch); result = .success(()) } catch { result = .failure(error) }
         } else {
             let commit = ExecutionCommit(
                 executionID: executionID, events: batch, state: final, output: cleanOutput,
                 claimGeneration: claimGeneration, releaseOwnership: true)
-            _ = try await store.commit(commit)
+            do { _ = try await store.commit(commit); result = .success(()) } catch { result = .failure(error) }
+        }
+        commitInFlight = false
+        let waiters = commitWaiters
+        commitWaiters.removeAll()
+        switch result {
+        case .success:
+            committedSequence = last
+            for waiter in waiters { waiter.resume() }
+        case .failure(let error):
+            for waiter in waiters { waiter.resume(throwing: error) }
+            throw error
         }
         committedSequence = last
         services.notify(executionID)

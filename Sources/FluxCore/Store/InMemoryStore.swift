@@ -140,8 +140,9 @@ public final class InMemoryStore: FluxStore, Sendable {
         state.withLock { s in
             let versions = s.workflows[draft.name] ?? []
             if let latest = versions.last, latest.contentHash == draft.contentHash { return latest }
+            let usedByExecutions = s.executions.values.filter { $0.workflowName == draft.name }.map(\.workflowVersion).max() ?? 0
             let record = WorkflowRecord(
-                name: draft.name, version: (versions.last?.version ?? 0) + 1, kind: draft.kind, source: draft.source,
+                name: draft.name, version: max(versions.last?.version ?? 0, usedByExecutions) + 1, kind: draft.kind, source: draft.source,
                 description: draft.description, inputSchema: draft.inputSchema, contentHash: draft.contentHash, createdAt: Date())
             s.workflows[draft.name, default: []].append(record)
             return record

@@ -58,16 +58,15 @@ struct TaskExecution {
             await runtime.append(.taskCompleted, source: taskID, name: name, value: cached)
             return cached
         }
-        if history?.started == nil {
-            await runtime.append(.taskStarted, source: taskID, name: name, value: arguments)
-        }
-        try await runtime.flush()
+        try await runtime.startTask(taskID: taskID, name: name, arguments: arguments, alreadyStarted: history?.started != nil)
 
-        let secrets: [String: String]
-        do {
-            secrets = try await runtime.secrets(named: options.secretRequests)
-        } catch {
-            return try await fail(with: error, lastAttemptFailed: false)
+        var secrets: [String: String] = [:]
+        if !options.secretRequests.isEmpty {
+            do {
+                secrets = try await runtime.secrets(named: options.secretRequests)
+            } catch {
+                return try await fail(with: error, lastAttemptFailed: false)
+            }
         }
         let metadata = options.metadata ? TaskMetadata(taskID: taskID, taskName: name) : nil
         let retriesDone = history?.retryFailures ?? 0

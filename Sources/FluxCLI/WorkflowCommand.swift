@@ -1,0 +1,152 @@
+import ArgumentParser
+import Flux
+import FluxService
+import Foundation
+
+struct WorkflowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workflow", abstract: "Register, inspect, run, resume and cancel workflows.",
+        subcommands: [Register.self, List.self, Show.self, Delete.self, Run.self, Resume.self, Status.self, Cancel.self])
+
+    struct Register: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a workflow document (YAML or JSON) and store its workflows.")
+        @OptionGroup var service: ServiceOptions
+        @Argument(help: "The document file.") var file: String
+        @Option var format: OutputFormat = .text
+
+        func run() async throws {
+            let registered = try await Registration.register(file: file, service: service.openService())
+            if format == .json { Output.json(.array(registered), format: .json); return }
+            for workflow in registered {
+                Output.line("registered \(workflow["name"]?.stringValue ?? "") version \(workflow["version"]?.intValue ?? 0)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List workflows: name, latest version, description.")
+        @OptionGroup var service: ServiceOptions
+        @Option var format: OutputFormat = .text
+
+        func run() async throws {
+            let workflows = try await service.openService().listWorkflows()
+            if format == .json { Output.json(.array(workflows.map(Summaries.workflow)), format: .json); return }
+            if workflows.isEmpty { Output.line("no workflows registered; register one with `flux workflow register FILE`"); return }
+            let width = max(4, workflows.map(\.name.count).max() ?? 4)
+            Output.line("NAME".padding(toLength: width, withPad: " ", startingAt: 0) + "  VERSION  DESCRIPTION")
+            for w in workflows {
+                Output.line(w.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + String(w.version).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + w.description)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a workflow: document, versions, input schema, steps.")
+        @OptionGroup var service: ServiceOptions
+        @Argument var name: String
+        @Option(help: "A version other than the latest.") var version: Int?
+        @Option var format: OutputFormat = .text
+
+        func run() async throws {
+            let details = try await service.openService().workflowDetails(name: name, version: version)
+            if format == .json { Output.json(details, format: .json); return }
+            Output.line("\(name) version \(details["version"]?.intValue ?? 0) (\(details["kind"]?.stringValue ?? ""))")
+            if let d = details["description"]?.stringValue, !d.isEmpty { Output.line(d) }
+            Output.line("versions: \(details["versions"]?.arrayValue?.compactMap(\.intValue).map(String.init).joined(separator: ", ") ?? "")")
+            if let schema = details["input_schema"], !schema.isNull { Output.line("input schema: \(schema.canonicalJSON)") }
+            if let steps = details["steps"]?.arrayValue { Output.line("steps: \(steps.compactMap(\.stringValue).joined(separator: ", "))") }
+            if let document = details["document"]?.stringValue { Output.line("---\n" + document) }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a workflow (every version, or one).")
+        @OptionGroup var service: ServiceOptions
+        @Argument var name: String
+        @Option var version: Int?
+
+        func run() async throws {
+            let count = try await service.openService().deleteWorkflow(name: name, version: version)
+            Output.line("deleted \(count) version\(count == 1 ? "" : "s") of \(name)")
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run a registered workflow. INPUT is JSON; a bare word is taken as a string.")
+        @OptionGroup var service: ServiceOptions
+        @Argument var name: String
+        @Argument var input: String?
+        @Option var mode: RunModeArgument = .sync
+        @Option(help: "Run this version instead of the latest.") var version: Int?
+        @Flag(help: "Include the events.") var detailed = false
+        @Option var format: OutputFormat = .text
+
+        func run() async throws {
+            let svc = try await service.openService()
+            try await Execution.run(service: svc, name: name, version: version, input: InputValue.parse(input),
+                                    mode: mode, detailed: detailed, format: format)
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume a paused execution with INPUT.")
+        @OptionGroup var service: ServiceOptions
+        @Argument var name: String
+        @Argument var executionID: String
+        @Argument var input: String?
+        @Option var mode: RunModeArgument = .sync
+        @Flag var detailed = false
+        @Option var format: OutputFormat = .text
+
+        func run() async throws {
+            let svc = try await service.openService()
+            try await Execution.resume(service: svc, name: name, executionID: executionID, input: InputValue.parse(input),
+                                       mode: mode, detailed: detailed, format: format)
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an execution's state and output.")
+        @OptionGroup var service: ServiceOptions
+        @Argument var name: String
+        @Argument var executionID: String
+        @Flag var detailed = false
+        @Option var format: OutputFormat = .text
+
+        func run() async throws {
+            let snapshot = try await service.openService().status(workflow: name, executionID: executionID)
+            Output.json(Summaries.execution(snapshot, detailed: detailed), format: format)
+            throw ExitCode(ExitStatus.forState(snapshot.record.state))
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel an execution.")
+        @OptionGroup var service: ServiceOptions
+        @Argument var name: String
+        @Argument var executionID: String
+        @Option(help: "sync waits until it has stopped; async returns at once.") var mode: RunModeArgument = .sync
+        @Flag var detailed = false
+        @Option var format: OutputFormat = .text
+
+        func run() async throws {
+            let snapshot = try await service.openService().cancel(workflow: name, executionID: executionID, wait: mode == .sync)
+            Output.json(Summaries.execution(snapshot, detailed: detailed), format: format)
+            throw ExitCode(ExitStatus.forState(snapshot.record.state))
+        }
+    }
+}
+
+/// Reads a document file and registers it.
+enum Registration {
+    static func register(file: String, service: FluxService) async throws -> [JSONValue] {
+        let url = URL(fileURLWithPath: file)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ServiceError(.invalidInput, "cannot read \(file): no such file or not readable")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ServiceError(.invalidDocument, "\(file): the file is not UTF-8 text")
+        }
+        return try await service.register(document: text, sourceName: url.lastPathComponent)
+    }
+}

@@ -1,0 +1,131 @@
+import Flux
+import FluxService
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The REST API of Flux on Hummingbird 2: workflows, executions (sync, async, and streamed as Server-Sent
+/// Events), admin secrets, health, readiness, Prometheus metrics, and its own OpenAPI description.
+///
+/// ```swift
+/// let server = FluxHTTPServer(service: service, host: "127.0.0.1", port: 8000)
+/// try await server.run()   // until SIGTERM or SIGINT
+/// ```
+public struct FluxHTTPServer: Sendable {
+    public let service: FluxService
+    public let host: String
+    public let port: Int
+    /// How often an open event stream sends a `: ping` comment.
+    public let heartbeat: Duration
+    public let logger: Logger
+
+    public init(service: FluxService, host: String, port: Int, heartbeat: Duration = .seconds(15),
+                logger: Logger = Logger(label: "flux.http")) {
+        self.service = service
+        self.host = host
+        self.port = port
+        self.heartbeat = heartbeat
+        self.logger = logger
+    }
+
+    /// Recovers the executions that dead processes left behind, then serves until SIGTERM or SIGINT, after which
+    /// it closes open event streams at once and lets requests in flight end. `onListening` gets the bound
+    /// address (useful with port 0).
+    public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }) async throws {
+        let recovered = try await service.engine.recoverAbandoned()
+        if !recovered.isEmpty {
+            logger.info("recovered \(recovered.count) execution(s) left unfinished: \(recovered.joined(separator: ", "))")
+        }
+        let coordinator = ShutdownCoordinator()
+        let router = makeRouter(coordinator: coordinator)
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "flux"),
+            onServerRunning: { channel in
+                let address = channel.localAddress
+                let boundHost = address?.ipAddress ?? "?"
+                let boundPort = address?.port ?? 0
+                logger.notice("flux REST API listening on http://\(boundHost):\(boundPort) (docs at /docs, OpenAPI at /openapi.json)")
+                await onListening(boundHost, boundPort)
+            },
+            logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: app),
+                .init(service: ShutdownService(coordinator: coordinator, logger: logger)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // A backstop: whatever still runs this long after the signal is cancelled.
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        try await ServiceGroup(configuration: configuration).run()
+        logger.info("flux REST API stopped")
+    }
+
+    /// The router with every route; exposed to the module for tests that want no socket.
+    func makeRouter(coordinator: ShutdownCoordinator) -> Router<BasicRequestContext> {
+        let security = service.environment.configuration.security
+        let metrics = ServerMetrics()
+        let routes = Routes(
+            service: service, coordinator: coordinator, metrics: metrics,
+            input: RequestInput(maxBodyBytes: security.maxBodyBytes),
+            auth: BearerToken(expected: security.authToken, setting: "security.auth_token"),
+            admin: BearerToken(expected: security.adminToken, setting: "security.admin_token", required: true),
+            heartbeat: heartbeat, logger: logger)
+        typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+        var table: [(method: HTTPRequest.Method, path: String, handler: Handler)] = [
+            (.get, "/health", { _, _ in JSONResponse.make(["status": "ok"]) }),
+            (.get, "/ready", routes.ready),
+            (.get, "/metrics", routes.metricsText),
+            (.get, "/openapi.json", { _, _ in JSONResponse.text(OpenAPI.document, contentType: "application/json") }),
+            (.get, "/docs", { _, _ in JSONResponse.text(OpenAPI.html, contentType: "text/html; charset=utf-8") }),
+
+            (.get, "/workflows", routes.listWorkflows),
+            (.post, "/workflows", routes.registerWorkflow),
+            (.get, "/workflows/:name", routes.showWorkflow),
+            (.delete, "/workflows/:name", routes.deleteWorkflow),
+            (.post, "/workflows/:name/run/:mode", routes.run),
+            (.post, "/workflows/:name/resume/:execution_id/:mode", routes.resume),
+            (.get, "/workflows/:name/status/:execution_id", routes.status),
+            (.post, "/workflows/:name/cancel/:execution_id", routes.cancel),
+            (.get, "/workflows/:name/cancel/:execution_id", routes.cancel),
+
+            (.get, "/executions", routes.listExecutions),
+            (.get, "/executions/:execution_id", routes.execution),
+            (.get, "/executions/:execution_id/events", routes.events),
+            (.get, "/executions/:execution_id/stream", routes.watch),
+        ]
+        if security.encryptionKey == nil {
+            logger.warning("admin routes (/admin/secrets) are not mounted: no security.encryption_key is configured (set FLUX_SECURITY__ENCRYPTION_KEY)")
+            let disabled: Handler = { _, _ in
+                APIError.unavailable("the admin API is off because no encryption key is configured: set security.encryption_key "
+                    + "(FLUX_SECURITY__ENCRYPTION_KEY) and restart the server").response
+            }
+            for path in ["/admin", "/admin/**"] {
+                for method in [HTTPRequest.Method.get, .post, .delete, .put] { table.append((method, path, disabled)) }
+            }
+        } else {
+            if security.adminToken == nil {
+                logger.warning("admin routes answer 403 to everyone: no security.admin_token is configured (set FLUX_SECURITY__ADMIN_TOKEN)")
+            }
+            table += [
+                (.get, "/admin/secrets", routes.listSecrets),
+                (.post, "/admin/secrets", routes.setSecret),
+                (.get, "/admin/secrets/:name", routes.getSecret),
+                (.delete, "/admin/secrets/:name", routes.deleteSecret),
+            ]
+        }
+
+        let router = Router(context: BasicRequestContext.self)
+        // Middleware first: routes capture the middleware added before them.
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: JSONErrorMiddleware(logger: logger, routes: RouteTable(table.map { ($0.method, $0.path) })))
+        for route in table {
+            router.on(RouterPath(route.path), method: route.method, use: route.handler)
+        }
+        return router
+    }
+}

@@ -1,0 +1,412 @@
+import Flux
+import FluxService
+import Foundation
+
+/// The OpenAPI 3.1 description of the REST API (`GET /openapi.json`) and the page that renders it (`GET /docs`).
+enum OpenAPI {
+    static let document: String = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {
+        "title": "Flux REST API",
+        "version": "1.0.0",
+        "description": "Register workflow documents, run them (sync, async, or streamed as Server-Sent Events), pause, resume and cancel executions, read their events, and manage secrets. Errors are {\"error\": {\"code\", \"message\"}}. When security.auth_token is set, every route that changes state needs Authorization: Bearer <token>; the admin routes need security.admin_token."
+      },
+      "servers": [{"url": "/"}],
+      "tags": [
+        {"name": "workflows", "description": "The catalog of workflow documents"},
+        {"name": "executions", "description": "Running, resuming, cancelling and inspecting executions"},
+        {"name": "admin", "description": "Secrets (needs security.encryption_key and security.admin_token)"},
+        {"name": "operations", "description": "Health, readiness, metrics and this description"}
+      ],
+      "paths": {
+        "/workflows": {
+          "get": {
+            "tags": ["workflows"], "operationId": "listWorkflows", "summary": "List workflows (latest version of each)",
+            "responses": {
+              "200": {"description": "The workflows", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}}}}},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          },
+          "post": {
+            "tags": ["workflows"], "operationId": "registerWorkflow",
+            "summary": "Register a workflow document",
+            "description": "Send the YAML or JSON document as a multipart/form-data field named file, or as the raw body. Each workflow in it is stored as a new version unless its content is unchanged.",
+            "security": [{"bearer": []}, {}],
+            "parameters": [{"name": "filename", "in": "query", "required": false, "description": "The name shown in validation messages for a raw body", "schema": {"type": "string"}}],
+            "requestBody": {
+              "required": true,
+              "content": {
+                "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream"}}, "required": ["file"]}},
+                "application/yaml": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+                "text/plain": {"schema": {"type": "string"}}
+              }
+            },
+            "responses": {
+              "200": {"description": "The registered workflows", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workflows/{name}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkflowName"}],
+          "get": {
+            "tags": ["workflows"], "operationId": "getWorkflow", "summary": "Show a workflow: document, versions, input schema, steps",
+            "parameters": [{"$ref": "#/components/parameters/Version"}],
+            "responses": {
+              "200": {"description": "The workflow", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WorkflowDetails"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          },
+          "delete": {
+            "tags": ["workflows"], "operationId": "deleteWorkflow", "summary": "Delete every version of a workflow, or one",
+            "security": [{"bearer": []}, {}],
+            "parameters": [{"$ref": "#/components/parameters/Version"}],
+            "responses": {
+              "200": {"description": "How many versions went", "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string"}, "deleted_versions": {"type": "integer"}}, "required": ["name", "deleted_versions"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workflows/{name}/run/{mode}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkflowName"}, {"$ref": "#/components/parameters/Mode"}],
+          "post": {
+            "tags": ["executions"], "operationId": "runWorkflow",
+            "summary": "Run a workflow",
+            "description": "The body is the JSON input (an empty body is null). sync answers when the execution completes, fails, is cancelled or pauses; async answers 202 at once; stream answers with Server-Sent Events: a first {workflow}.execution.created frame, then one frame per recorded event ({workflow}.execution.{state} or task.{kind}), one line of JSON each, ending when the execution finishes or pauses.",
+            "security": [{"bearer": []}, {}],
+            "parameters": [{"$ref": "#/components/parameters/Detailed"}, {"$ref": "#/components/parameters/Version"}],
+            "requestBody": {"required": false, "content": {"application/json": {"schema": {}}}},
+            "responses": {
+              "200": {"description": "The execution (sync), or its events (stream)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}, "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}}},
+              "202": {"description": "The execution, started in the background (async)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workflows/{name}/resume/{execution_id}/{mode}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkflowName"}, {"$ref": "#/components/parameters/ExecutionID"}, {"$ref": "#/components/parameters/Mode"}],
+          "post": {
+            "tags": ["executions"], "operationId": "resumeExecution",
+            "summary": "Resume a paused execution with the JSON body as input",
+            "description": "Modes as for run. A stream opens with the {workflow}.execution.resuming frame. Resuming an execution that is not paused is 409.",
+            "security": [{"bearer": []}, {}],
+            "parameters": [{"$ref": "#/components/parameters/Detailed"}],
+            "requestBody": {"required": false, "content": {"application/json": {"schema": {}}}},
+            "responses": {
+              "200": {"description": "The execution (sync), or its events (stream)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}, "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}}},
+              "202": {"description": "The execution, resuming in the background (async)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workflows/{name}/status/{execution_id}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkflowName"}, {"$ref": "#/components/parameters/ExecutionID"}],
+          "get": {
+            "tags": ["executions"], "operationId": "getExecutionStatus", "summary": "An execution's state and output",
+            "parameters": [{"$ref": "#/components/parameters/Detailed"}],
+            "responses": {
+              "200": {"description": "The execution", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workflows/{name}/cancel/{execution_id}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkflowName"}, {"$ref": "#/components/parameters/ExecutionID"}, {"$ref": "#/components/parameters/Detailed"}, {"$ref": "#/components/parameters/CancelMode"}],
+          "post": {
+            "tags": ["executions"], "operationId": "cancelExecution",
+            "summary": "Cancel an execution",
+            "description": "mode=sync waits until it has stopped (200); async returns at once (202). A finished execution is 409.",
+            "security": [{"bearer": []}, {}],
+            "responses": {
+              "200": {"description": "Stopped (sync)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
+              "202": {"description": "Cancellation requested (async)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          },
+          "get": {
+            "tags": ["executions"], "operationId": "cancelExecutionGet",
+            "summary": "Cancel an execution (the original's GET form)",
+            "security": [{"bearer": []}, {}],
+            "responses": {
+              "200": {"description": "Stopped (sync)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
+              "202": {"description": "Cancellation requested (async)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/executions": {
+          "get": {
+            "tags": ["executions"], "operationId": "listExecutions", "summary": "A page of executions, newest first",
+            "parameters": [
+              {"name": "workflow_name", "in": "query", "required": false, "schema": {"type": "string"}},
+              {"name": "state", "in": "query", "required": false, "schema": {"$ref": "#/components/schemas/State"}},
+              {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
+              {"name": "cursor", "in": "query", "required": false, "description": "next_cursor of the previous page (any other value is 400)", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}}
+            ],
+            "responses": {
+              "200": {"description": "The page", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExecutionPage"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/executions/{execution_id}": {
+          "parameters": [{"$ref": "#/components/parameters/ExecutionID"}],
+          "get": {
+            "tags": ["executions"], "operationId": "getExecution", "summary": "An execution, whatever its workflow",
+            "parameters": [{"$ref": "#/components/parameters/Detailed"}],
+            "responses": {
+              "200": {"description": "The execution", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/executions/{execution_id}/events": {
+          "parameters": [{"$ref": "#/components/parameters/ExecutionID"}],
+          "get": {
+            "tags": ["executions"], "operationId": "listExecutionEvents", "summary": "The events of an execution after a sequence number",
+            "parameters": [{"$ref": "#/components/parameters/After"}],
+            "responses": {
+              "200": {"description": "The events, in order", "content": {"application/json": {"schema": {"type": "object", "properties": {"execution_id": {"type": "string"}, "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}, "required": ["execution_id", "events"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/executions/{execution_id}/stream": {
+          "parameters": [{"$ref": "#/components/parameters/ExecutionID"}],
+          "get": {
+            "tags": ["executions"], "operationId": "streamExecutionEvents",
+            "summary": "Follow an execution's events as Server-Sent Events",
+            "description": "From ?after= or the Last-Event-ID header (each frame's id is the event's sequence number), until the execution finishes or pauses.",
+            "parameters": [{"$ref": "#/components/parameters/After"}],
+            "responses": {
+              "200": {"description": "The event stream", "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/admin/secrets": {
+          "get": {
+            "tags": ["admin"], "operationId": "listSecrets", "summary": "Secret names (never values)",
+            "security": [{"admin": []}],
+            "responses": {
+              "200": {"description": "The names", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          },
+          "post": {
+            "tags": ["admin"], "operationId": "setSecret", "summary": "Set a secret (encrypted at rest)",
+            "security": [{"admin": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"$ref": "#/components/schemas/SecretName"}, "value": {"type": "string", "minLength": 1}}, "required": ["name", "value"]}}}},
+            "responses": {
+              "200": {"description": "Set", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/admin/secrets/{name}": {
+          "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/SecretName"}}],
+          "get": {
+            "tags": ["admin"], "operationId": "getSecret", "summary": "A secret's value",
+            "security": [{"admin": []}],
+            "responses": {
+              "200": {"description": "The secret", "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "string"}}, "required": ["name", "value"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          },
+          "delete": {
+            "tags": ["admin"], "operationId": "deleteSecret", "summary": "Delete a secret",
+            "security": [{"admin": []}],
+            "responses": {
+              "200": {"description": "Deleted", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "503": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/health": {
+          "get": {
+            "tags": ["operations"], "operationId": "health", "summary": "Liveness",
+            "responses": {"200": {"description": "Alive", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}, "required": ["status"]}}}}}
+          }
+        },
+        "/ready": {
+          "get": {
+            "tags": ["operations"], "operationId": "ready", "summary": "Readiness: the store answers",
+            "responses": {
+              "200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ready"}}, "required": ["status"]}}}},
+              "503": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/metrics": {
+          "get": {
+            "tags": ["operations"], "operationId": "metrics", "summary": "Prometheus metrics",
+            "description": "flux_executions{state}, flux_execution_queue_depth, flux_executions_in_process, flux_tasks_total{outcome}, flux_task_duration_seconds, flux_http_requests_total{method,route,status}, flux_http_request_duration_seconds.",
+            "responses": {"200": {"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}, "default": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/openapi.json": {
+          "get": {
+            "tags": ["operations"], "operationId": "openapi", "summary": "This description",
+            "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}
+          }
+        },
+        "/docs": {
+          "get": {
+            "tags": ["operations"], "operationId": "docs", "summary": "This description as a page",
+            "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}
+          }
+        }
+      },
+      "components": {
+        "securitySchemes": {
+          "bearer": {"type": "http", "scheme": "bearer", "description": "security.auth_token; needed only when it is set"},
+          "admin": {"type": "http", "scheme": "bearer", "description": "security.admin_token"}
+        },
+        "parameters": {
+          "WorkflowName": {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+          "ExecutionID": {"name": "execution_id", "in": "path", "required": true, "schema": {"type": "string"}},
+          "Mode": {"name": "mode", "in": "path", "required": true, "schema": {"type": "string", "enum": ["sync", "async", "stream"]}},
+          "CancelMode": {"name": "mode", "in": "query", "required": false, "schema": {"type": "string", "enum": ["sync", "async"], "default": "async"}},
+          "Detailed": {"name": "detailed", "in": "query", "required": false, "description": "Include the events", "schema": {"type": "boolean", "default": false}},
+          "Version": {"name": "version", "in": "query", "required": false, "description": "A version other than the latest", "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
+          "After": {"name": "after", "in": "query", "required": false, "description": "Only events with a larger sequence number", "schema": {"type": "integer", "minimum": 0, "maximum": 9007199254740991, "default": 0}}
+        },
+        "responses": {
+          "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        },
+        "schemas": {
+          "Error": {
+            "type": "object",
+            "properties": {"error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}, "required": ["code", "message"]}},
+            "required": ["error"]
+          },
+          "ServerSentEvent": {
+            "description": "One frame of an event stream: event is {workflow}.execution.{state} or task.{kind}; data is one line of JSON; id is the event's sequence number (absent on the first frame of a run, which carries the new execution's summary).",
+            "type": "object",
+            "properties": {"event": {"type": "string"}, "data": {"type": "string", "contentMediaType": "application/json"}, "id": {"type": "string"}, "retry": {"type": "integer"}},
+            "required": ["event", "data"]
+          },
+          "SecretName": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,128}$"},
+          "Status": {"type": "object", "properties": {"status": {"type": "string"}, "message": {"type": "string"}}, "required": ["status", "message"]},
+          "State": {"type": "string", "enum": ["CREATED", "SCHEDULED", "CLAIMED", "RUNNING", "PAUSED", "RESUMING", "COMPLETED", "FAILED", "CANCELLING", "CANCELLED"]},
+          "Workflow": {
+            "type": "object",
+            "properties": {
+              "name": {"type": "string"}, "version": {"type": "integer"}, "kind": {"type": "string", "enum": ["document", "swift"]},
+              "description": {"type": "string"}, "input_schema": {}, "created_at": {"type": "string", "format": "date-time"}
+            },
+            "required": ["name", "version", "kind", "description", "created_at"]
+          },
+          "WorkflowDetails": {
+            "allOf": [{"$ref": "#/components/schemas/Workflow"}],
+            "type": "object",
+            "properties": {
+              "versions": {"type": "array", "items": {"type": "integer"}},
+              "document": {"type": "string"},
+              "steps": {"type": "array", "items": {"type": "string"}},
+              "secrets": {"type": "array", "items": {"type": "string"}}
+            },
+            "required": ["versions"]
+          },
+          "Event": {
+            "type": "object",
+            "properties": {
+              "id": {"type": "string"}, "type": {"type": "string"}, "source_id": {"type": "string"}, "name": {"type": "string"},
+              "value": {}, "time": {"type": "string", "format": "date-time"}, "sequence": {"type": "integer"}
+            },
+            "required": ["id", "type", "source_id", "name", "time", "sequence"]
+          },
+          "ExecutionRow": {
+            "type": "object",
+            "properties": {
+              "execution_id": {"type": "string"}, "workflow_name": {"type": "string"}, "workflow_version": {"type": "integer"},
+              "state": {"$ref": "#/components/schemas/State"}, "input": {}, "output": {},
+              "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
+            },
+            "required": ["execution_id", "workflow_name", "workflow_version", "state", "created_at", "updated_at"]
+          },
+          "Execution": {
+            "allOf": [{"$ref": "#/components/schemas/ExecutionRow"}],
+            "type": "object",
+            "properties": {
+              "pause": {"type": "object", "properties": {"name": {"type": "string"}, "output": {}}},
+              "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}
+            }
+          },
+          "ExecutionPage": {
+            "type": "object",
+            "properties": {
+              "executions": {"type": "array", "items": {"$ref": "#/components/schemas/ExecutionRow"}},
+              "next_cursor": {"type": ["string", "null"]}
+            },
+            "required": ["executions", "next_cursor"]
+          }
+        }
+      }
+    }
+    """#
+}

@@ -1,0 +1,134 @@
+import Flux
+import FluxService
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MultipartKit
+import NIOCore
+
+/// Reading what a client sent: bodies within `security.max_body_bytes`, JSON inputs, query flags, uploads.
+struct RequestInput: Sendable {
+    let maxBodyBytes: Int
+
+    /// The whole body; 413 when it is larger than the limit (by its Content-Length or as it arrives).
+    func body(_ request: Request) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            throw APIError.tooLarge(limit: maxBodyBytes)
+        }
+        do {
+            return try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError.tooLarge(limit: maxBodyBytes)
+        }
+    }
+
+    /// The body as a JSON value; an empty body is `null`.
+    func json(_ request: Request) async throws -> JSONValue {
+        let buffer = try await body(request)
+        let text = String(buffer: buffer)
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return .null }
+        do {
+            return try JSONValue(parsing: text)
+        } catch {
+            throw APIError.badRequest("the request body is not JSON (\(error)); send the input as JSON, e.g. \"World\" or {\"name\": \"World\"}")
+        }
+    }
+
+    /// A boolean query parameter: absent is false; `true/1/yes` and `false/0/no` are accepted.
+    static func flag(_ request: Request, _ name: String) throws(APIError) -> Bool {
+        guard let raw = request.uri.queryParameters[Substring(name)] else { return false }
+        switch raw.lowercased() {
+        case "", "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw .badRequest("query parameter \(name) must be true or false, got \(raw)")
+        }
+    }
+
+    /// An integer query parameter, or nil when absent.
+    static func integer(_ request: Request, _ name: String) throws(APIError) -> Int? {
+        guard let raw = request.uri.queryParameters[Substring(name)], !raw.isEmpty else { return nil }
+        guard let value = Int(raw) else { throw .badRequest("query parameter \(name) must be an integer, got \(raw)") }
+        return value
+    }
+
+    static func string(_ request: Request, _ name: String) -> String? {
+        guard let raw = request.uri.queryParameters[Substring(name)], !raw.isEmpty else { return nil }
+        return String(raw)
+    }
+
+    /// A workflow document sent as multipart/form-data (field `file`, as the original's upload) or as the raw
+    /// YAML or JSON body. Returns the text and the name to show in messages.
+    func document(_ request: Request) async throws -> (text: String, sourceName: String) {
+        let buffer = try await body(request)
+        let contentType = request.headers[.contentType] ?? ""
+        if contentType.lowercased().hasPrefix("multipart/form-data") {
+            guard let boundary = Self.parameter("boundary", in: contentType) else {
+                throw APIError.badRequest("a multipart/form-data body needs a boundary in its Content-Type")
+            }
+            let parts: [MultipartPart]
+            do { parts = try Self.parts(of: buffer, boundary: boundary) } catch {
+                throw APIError.badRequest("the multipart body cannot be read: \(error)")
+            }
+            guard let part = parts.first(where: { Self.dispositionParameter("name", of: $0) == "file" }) else {
+                throw APIError.badRequest("the multipart body has no field named file; send the document as the file field")
+            }
+            guard let text = String(validatingUTF8Buffer: part.body) else {
+                throw APIError.badRequest("the uploaded file is not UTF-8 text")
+            }
+            return (text, Self.dispositionParameter("filename", of: part) ?? "upload")
+        }
+        guard let text = String(validatingUTF8Buffer: buffer) else {
+            throw APIError.badRequest("the document is not UTF-8 text")
+        }
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw APIError.badRequest("the request has no document: send YAML or JSON as the body, or multipart/form-data with a file field")
+        }
+        let name = Self.string(request, "filename") ?? (contentType.contains("json") ? "upload.json" : "upload.yaml")
+        return (text, name)
+    }
+
+    static func parts(of buffer: ByteBuffer, boundary: String) throws -> [MultipartPart] {
+        final class Collector {
+            var parts: [MultipartPart] = []
+            var headers = HTTPHeaders()
+            var body = ByteBuffer()
+        }
+        let collector = Collector()
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in collector.headers.add(name: name, value: value) }
+        parser.onBody = { chunk in collector.body.writeBuffer(&chunk) }
+        parser.onPartComplete = {
+            collector.parts.append(MultipartPart(headers: collector.headers, body: collector.body))
+            collector.headers = HTTPHeaders()
+            collector.body = ByteBuffer()
+        }
+        try parser.execute(buffer)
+        return collector.parts
+    }
+
+    /// `name="file"` of a part's Content-Disposition.
+    static func dispositionParameter(_ name: String, of part: MultipartPart) -> String? {
+        part.headers.first(name: "Content-Disposition").flatMap { parameter(name, in: $0) }
+    }
+
+    /// A `key=value` (or `key="value"`) parameter of a header value such as a Content-Type.
+    static func parameter(_ key: String, in header: String) -> String? {
+        for piece in header.split(separator: ";").dropFirst() {
+            let pair = piece.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == key else { continue }
+            var value = pair[1].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            return value.isEmpty ? nil : value
+        }
+        return nil
+    }
+}
+
+extension String {
+    /// The buffer's readable bytes as UTF-8, or nil when they are not valid UTF-8.
+    init?(validatingUTF8Buffer buffer: ByteBuffer) {
+        guard let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) else { return nil }
+        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        self = text
+    }
+}

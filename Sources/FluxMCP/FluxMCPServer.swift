@@ -1,0 +1,468 @@
+import FluxCore
+import FluxService
+import Foundation
+import Logging
+import MCP
+import Synchronization
+
+/// Settings of the MCP front door that are not about transports.
+public struct FluxMCPOptions: Sendable {
+    /// The server name announced in `initialize` (`mcp.name`).
+    public var name: String
+    /// The server version announced in `initialize`.
+    public var version: String
+    /// One tool per registered workflow, named after it (`mcp.workflow_tools`).
+    public var workflowTools: Bool
+    /// How long the `*_sync` tools wait before answering with the execution still RUNNING.
+    public var syncWaitLimit: Duration
+    /// The largest JSON-RPC message accepted; larger ones get an error and are dropped.
+    public var maxMessageBytes: Int
+
+    public init(name: String = "flux", version: String = FluxMCPServer.version, workflowTools: Bool = false,
+                syncWaitLimit: Duration = .seconds(300), maxMessageBytes: Int = 4 << 20) {
+        self.name = name
+        self.version = version
+        self.workflowTools = workflowTools
+        self.syncWaitLimit = syncWaitLimit
+        self.maxMessageBytes = maxMessageBytes
+    }
+}
+
+/// The Flux MCP server: tools, resources and prompts over a ``FluxService`` in this process.
+/// Each client connection (a stdio pipe, an HTTP session) gets its own `MCP.Server` from ``makeServer()``;
+/// they share the service and hear about catalog changes together.
+///
+/// ```swift
+/// let mcp = FluxMCPServer(service: service, options: FluxMCPOptions(workflowTools: true))
+/// try await MCPStdio.run(mcp)
+/// ```
+public final class FluxMCPServer: Sendable {
+    public static let version = "0.1.0"
+
+    public let service: FluxService
+    public let options: FluxMCPOptions
+    let logger: Logger
+    let live = LiveServers()
+    /// Tool calls being answered now (stdio waits for them when its input ends).
+    let callsInFlight = Mutex<Int>(0)
+    let startedAt = ContinuousClock.now
+
+    public init(service: FluxService, options: FluxMCPOptions = FluxMCPOptions(), logger: Logger = Logger(label: "flux.mcp")) {
+        self.service = service
+        self.options = options
+        self.logger = logger
+    }
+
+    static let instructions = """
+        Flux runs durable workflows described in YAML or JSON documents. Typical use: list_workflows (or upload_workflow \
+        a new document; see the resource flux://docs/workflow-format.md and the prompt author_workflow), then \
+        execute_workflow_sync with input_data. A PAUSED execution waits for resume_workflow_sync with the input the pause \
+        asks for. Long runs: execute_workflow_async, then get_execution_status. Every execution is stored and survives restarts.
+        """
+
+    /// A new MCP server for one client connection, with every handler registered. Start it on a transport;
+    /// call ``closed(_:)`` when the connection ends.
+    public func makeServer() async -> Server {
+        let server = Server(
+            name: options.name, version: options.version, title: "Flux workflows", instructions: Self.instructions,
+            capabilities: .init(
+                prompts: .init(listChanged: false),
+                resources: .init(subscribe: false, listChanged: true),
+                tools: .init(listChanged: options.workflowTools)),
+            configuration: .default)  // MessageGuard refuses requests before initialize (strict mode would drop them unanswered)
+        let reference = ServerReference(server)
+        await server.withMethodHandler(ListTools.self) { [self] _ in
+            ListTools.Result(tools: await self.listTools())
+        }
+        await server.withMethodHandler(CallTool.self) { [self] params in
+            try await self.callTool(params, server: reference)
+        }
+        await server.withMethodHandler(ListResources.self) { [self] _ in
+            ListResources.Result(resources: await self.listResources())
+        }
+        await server.withMethodHandler(ListResourceTemplates.self) { [self] _ in
+            ListResourceTemplates.Result(templates: self.resourceTemplates())
+        }
+        await server.withMethodHandler(ReadResource.self) { [self] params in
+            try await self.readResource(uri: params.uri)
+        }
+        await server.withMethodHandler(ListPrompts.self) { [self] _ in
+            ListPrompts.Result(prompts: self.prompts())
+        }
+        await server.withMethodHandler(GetPrompt.self) { [self] params in
+            try self.prompt(name: params.name, arguments: params.arguments ?? [:])
+        }
+        await live.add(server)
+        return server
+    }
+
+    /// Forgets a server whose connection has ended.
+    public func closed(_ server: Server) async {
+        await live.remove(server)
+    }
+
+    /// Tells every connected client that the tool list (with workflow tools) and the resource list changed.
+    func catalogChanged() async {
+        for server in await live.all() {
+            if options.workflowTools { try? await server.notify(ToolListChangedNotification.message()) }
+            try? await server.notify(ResourceListChangedNotification.message())
+        }
+    }
+
+    // MARK: - Tools
+
+    func listTools() async -> [Tool] {
+        var tools = ToolCatalog.all.map(\.tool)
+        if options.workflowTools {
+            tools += await workflowTools().map(\.tool)
+        }
+        return tools
+    }
+
+    /// One tool per registered workflow whose name is a valid tool name and no built-in tool's name.
+    func workflowTools() async -> [ToolSpec] {
+        guard let workflows = try? await service.listWorkflows() else { return [] }
+        return workflows.compactMap { record in
+            guard ToolCatalog.byName[record.name] == nil, Self.isToolName(record.name) else { return nil }
+            return WorkflowTool.spec(for: record)
+        }
+    }
+
+    static func isToolName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+        }
+    }
+
+    func callTool(_ params: CallTool.Parameters, server: ServerReference) async throws -> CallTool.Result {
+        callsInFlight.withLock { $0 += 1 }
+        defer { callsInFlight.withLock { $0 -= 1 } }
+        let arguments = ToolArguments(tool: params.name, values: (params.arguments ?? [:]).mapValues(\.jsonValue))
+        let progress = ProgressReporter(token: params._meta?.progressToken, server: server)
+        let outcome: Result<JSONValue, ToolFailure>
+        if let spec = ToolCatalog.byName[params.name] {
+            do {
+                try arguments.allowOnly(spec.argumentNames)
+                if let namespace = try arguments.optionalString("workflow_namespace"), namespace != "default" {
+                    throw ToolFailure("invalid_arguments", "no namespace \(namespace): this server has only the namespace \"default\"")
+                }
+                outcome = .success(try await run(spec.name, arguments, progress: progress))
+            } catch let failure as ToolFailure {
+                outcome = .failure(failure)
+            } catch let error as ServiceError {
+                outcome = .failure(ToolFailure(error))
+            }
+        } else if options.workflowTools, Self.isToolName(params.name),
+                  let record = try? await service.store.workflow(name: params.name, version: nil) {
+            do {
+                outcome = .success(try await runWorkflowTool(record, arguments, progress: progress))
+            } catch let failure as ToolFailure {
+                outcome = .failure(failure)
+            } catch let error as ServiceError {
+                outcome = .failure(ToolFailure(error))
+            }
+        } else {
+            throw MCPError.invalidParams("Unknown tool: \(params.name). Call tools/list for the tools this server has.")
+        }
+        switch outcome {
+        case .success(let value): return Self.success(value)
+        case .failure(let failure): return Self.failure(failure)
+        }
+    }
+
+    static func success(_ value: JSONValue) -> CallTool.Result {
+        CallTool.Result(content: [.text(text: value.canonicalJSON, annotations: nil, _meta: nil)],
+                        structuredContent: Optional(value.mcpValue), isError: false)
+    }
+
+    static func failure(_ failure: ToolFailure) -> CallTool.Result {
+        let value: JSONValue = ["success": false, "error": .string(failure.message), "error_code": .string(failure.code)]
+        return CallTool.Result(content: [.text(text: "error (\(failure.code)): \(failure.message)", annotations: nil, _meta: nil)],
+                               structuredContent: Optional(value.mcpValue), isError: true)
+    }
+
+    /// Runs one built-in tool. Throws ``ToolFailure`` or ``ServiceError`` for failures the caller should see,
+    /// `CancellationError` when the request was cancelled.
+    func run(_ name: String, _ args: ToolArguments, progress: ProgressReporter) async throws -> JSONValue {
+        switch name {
+        case "list_workflows":
+            let workflows = try await service.listWorkflows()
+            return ["success": true, "workflows": .array(workflows.map(Summaries.workflow)), "count": .int(workflows.count)]
+
+        case "get_workflow_details":
+            let workflowName = try args.string("workflow_name")
+            let details = try await serviceCall(hint: "list the registered workflows with list_workflows") {
+                try await self.service.workflowDetails(name: workflowName, version: try args.optionalInt("version", range: 1...Int.max))
+            }
+            return ["success": true, "workflow": details]
+
+        case "upload_workflow":
+            let text = try args.string("file_content")
+            let sourceName = try args.optionalString("source_name") ?? "upload.yaml"
+            let registered = try await serviceCall(hint: "fix the document and upload it again") {
+                try await self.service.register(document: text, sourceName: sourceName)
+            }
+            await catalogChanged()
+            return ["success": true, "workflows": .array(registered.compactMap { $0["name"] }), "result": .array(registered)]
+
+        case "execute_workflow_sync", "execute_workflow_async":
+            let workflowName = try args.string("workflow_name")
+            let detailed = try args.bool("detailed", default: false)
+            let version = try args.optionalInt("version", range: 1...Int.max)
+            let started = try await serviceCall(hint: "list the registered workflows with list_workflows") {
+                try await self.service.run(workflow: workflowName, version: version, input: args.input(), mode: .async)
+            }
+            if name == "execute_workflow_async" { return executionResult(started, detailed: detailed) }
+            let settled = try await settle(started, progress: progress)
+            return executionResult(settled, detailed: detailed)
+
+        case "get_execution_status":
+            let workflowName = try args.string("workflow_name")
+            let executionID = try args.string("execution_id")
+            let detailed = try args.bool("detailed", default: false)
+            let snapshot = try await serviceCall(hint: "list executions with list_executions") {
+                try await self.service.status(workflow: workflowName, executionID: executionID)
+            }
+            return executionResult(snapshot, detailed: detailed)
+
+        case "cancel_execution":
+            let workflowName = try args.string("workflow_name")
+            let executionID = try args.string("execution_id")
+            let mode = try args.optionalString("mode") ?? "async"
+            guard mode == "async" || mode == "sync" else {
+                throw ToolFailure("invalid_arguments", "mode must be \"async\" or \"sync\", got \"\(mode)\"")
+            }
+            let detailed = try args.bool("detailed", default: false)
+            let snapshot = try await serviceCall(hint: "check its state with get_execution_status") {
+                try await self.service.cancel(workflow: workflowName, executionID: executionID, wait: mode == "sync")
+            }
+            return [
+                "success": true, "execution_id": .string(executionID), "workflow_name": .string(snapshot.record.workflowName),
+                "cancellation_mode": .string(mode), "status": .string(snapshot.record.state.rawValue),
+                "execution": Summaries.execution(snapshot, detailed: detailed),
+            ]
+
+        case "resume_workflow_sync", "resume_workflow_async":
+            let workflowName = try args.string("workflow_name")
+            let executionID = try args.string("execution_id")
+            let detailed = try args.bool("detailed", default: false)
+            let resumed = try await serviceCall(hint: "check its state with get_execution_status") {
+                try await self.service.resume(workflow: workflowName, executionID: executionID, input: args.input(), mode: .async)
+            }
+            if name == "resume_workflow_async" { return executionResult(resumed, detailed: detailed) }
+            let settled = try await settle(resumed, progress: progress)
+            return executionResult(settled, detailed: detailed)
+
+        case "list_executions":
+            let workflowName = try args.optionalString("workflow_name")
+            var state: ExecutionState?
+            if let text = try args.optionalString("state") {
+                guard let parsed = ExecutionState(name: text) else {
+                    throw ToolFailure("invalid_arguments", "state must be one of "
+                        + ExecutionState.allCases.map(\.rawValue).joined(separator: ", ") + ", got \(text)")
+                }
+                state = parsed
+            }
+            let limit = try args.optionalInt("limit", range: 1...1000) ?? 50
+            let cursor = try args.optionalString("cursor")
+            let page = try await service.listExecutions(workflow: workflowName, state: state, limit: limit, cursor: cursor)
+            return [
+                "success": true, "executions": .array(page.executions.map(Summaries.executionRow)),
+                "count": .int(page.executions.count), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null,
+            ]
+
+        case "get_execution_events":
+            let executionID = try args.string("execution_id")
+            let after = try args.optionalInt("after", range: 0...Int.max) ?? 0
+            let events = try await serviceCall(hint: "list executions with list_executions") {
+                try await self.service.events(executionID: executionID, after: after)
+            }
+            let state = try? await service.store.execution(id: executionID)?.state.rawValue
+            return [
+                "success": true, "execution_id": .string(executionID), "state": state.map(JSONValue.string) ?? .null,
+                "events": .array(events.map(\.json)), "count": .int(events.count),
+                "last_sequence": .int(events.last?.sequence ?? after),
+            ]
+
+        case "delete_workflow":
+            let workflowName = try args.string("workflow_name")
+            let version = try args.optionalInt("version", range: 1...Int.max)
+            let count = try await serviceCall(hint: "list the registered workflows with list_workflows") {
+                try await self.service.deleteWorkflow(name: workflowName, version: version)
+            }
+            await catalogChanged()
+            return ["success": true, "workflow_name": .string(workflowName), "deleted_versions": .int(count)]
+
+        case "list_workers":
+            let running = await service.engine.runningExecutionIDs().sorted()
+            let worker: JSONValue = [
+                "name": .string(service.engine.ownerID), "kind": "embedded",
+                "executions_running": .int(running.count), "running_execution_ids": .array(running.map(JSONValue.string)),
+                "process_id": .int(Int(ProcessInfo.processInfo.processIdentifier)),
+                "host": .string(ProcessInfo.processInfo.hostName),
+            ]
+            return ["success": true, "workers": [worker], "count": 1]
+
+        case "health_check":
+            let uptime = (ContinuousClock.now - startedAt).seconds
+            let running = await service.engine.runningExecutionIDs().count
+            var result: JSONValue = [
+                "success": true, "server": .string(options.name), "version": .string(options.version),
+                "uptime_seconds": .double((uptime * 1000).rounded() / 1000), "executions_running": .int(running),
+            ]
+            do {
+                let workflows = try await service.listWorkflows()
+                result = result.merging(["status": "healthy", "store": "ok", "workflows": .int(workflows.count)])
+            } catch {
+                result = result.merging(["status": "unhealthy", "store": .string(error.message)])
+            }
+            return result
+
+        default:
+            throw ToolFailure("internal", "tool \(name) has no implementation")
+        }
+    }
+
+    /// Calls the service, adding `hint` to not-found errors.
+    func serviceCall<T>(hint: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ServiceError where error.code == .notFound {
+            throw ToolFailure(error, hint: error.message.contains(";") ? nil : hint)
+        }
+    }
+
+    /// The execution summary the run, resume and status tools return, with a word on what to do next.
+    func executionResult(_ snapshot: ExecutionSnapshot, detailed: Bool) -> JSONValue {
+        var object = Summaries.execution(snapshot, detailed: detailed).objectValue ?? [:]
+        object["success"] = true
+        let id = snapshot.record.id
+        let name = snapshot.record.workflowName
+        switch snapshot.record.state {
+        case .paused:
+            object["message"] = .string("Paused at \(snapshot.pauseName ?? "a pause point"). Resume it with resume_workflow_sync"
+                + "(workflow_name: \"\(name)\", execution_id: \"\(id)\", input_data: …); the input becomes the pause step's output.")
+        case .completed:
+            object["message"] = "Completed; output holds the result."
+        case .failed:
+            object["message"] = "Failed; output holds the error. get_execution_events shows which step failed."
+        case .cancelled:
+            object["message"] = "Cancelled."
+        case .cancelling:
+            object["message"] = .string("Cancelling; get_execution_status(\"\(name)\", \"\(id)\") shows when it has stopped.")
+        default:
+            object["message"] = .string("Still \(snapshot.record.state.rawValue); poll get_execution_status(workflow_name: \"\(name)\", "
+                + "execution_id: \"\(id)\").")
+        }
+        return .object(object)
+    }
+
+    /// Waits until the execution settles (or the wait limit passes), reporting each completed step as progress.
+    /// Cancellation of the calling task ends only the waiting.
+    func settle(_ started: ExecutionSnapshot, progress: ProgressReporter) async throws -> ExecutionSnapshot {
+        let id = started.record.id
+        let limit = options.syncWaitLimit
+        let totalSteps = progress.isActive ? await stepCount(name: started.record.workflowName, version: started.record.workflowVersion) : nil
+        let service = self.service
+        let after = started.record.lastSequence
+        // Whichever ends first: the execution settles (true) or the wait limit passes (false).
+        _ = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var completed = 0
+                try await Self.follow(service, executionID: id, after: after) { event in
+                    guard progress.isActive else { return }
+                    // Progress must only grow, so only completed steps count.
+                    guard event.type == .taskCompleted else { return }
+                    completed += 1
+                    await progress.report(Double(completed), total: totalSteps.flatMap { $0 >= completed ? Double($0) : nil },
+                                          message: "step \(event.name) completed")
+                }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return false
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { return false }
+            return first
+        }
+        try Task.checkCancellation()
+        return try await service.status(workflow: nil, executionID: id)
+    }
+
+    /// Delivers the execution's events after `after` in order until it has finished or paused and every event is
+    /// delivered. Like `FluxService.watch`, but it re-reads the store after a short, growing pause (2 ms up to
+    /// 100 ms) instead of waiting a whole poll interval: a commit that lands between the read and the wait does
+    /// not wake `waitForChange`, which cost short runs 100 ms.
+    static func follow(_ service: FluxService, executionID: String, after: Int,
+                       _ onEvent: (ExecutionEvent) async -> Void) async throws {
+        var last = after
+        var pause = Duration.milliseconds(2)
+        while true {
+            try Task.checkCancellation()
+            let record: ExecutionRecord
+            let events: [ExecutionEvent]
+            do {
+                guard let found = try await service.store.execution(id: executionID) else {
+                    throw ServiceError(.notFound, "no execution with id \(executionID)")
+                }
+                record = found
+                events = try await service.store.events(executionID: executionID, after: last)
+            } catch {
+                throw ServiceError.wrap(error)
+            }
+            for event in events {
+                await onEvent(event)
+                last = event.sequence
+            }
+            if record.state.isTerminal || record.state == .paused, last >= record.lastSequence { return }
+            pause = events.isEmpty ? min(pause * 2, .milliseconds(100)) : .milliseconds(2)
+            await service.engine.waitForChange(executionID: executionID, timeout: pause)
+        }
+    }
+
+    /// The number of top-level steps of a document workflow (the progress total), if known.
+    func stepCount(name: String, version: Int) async -> Int? {
+        guard let details = try? await service.workflowDetails(name: name, version: version) else { return nil }
+        return details["steps"]?.arrayValue?.count
+    }
+}
+
+extension JSONValue {
+    func merging(_ other: [String: JSONValue]) -> JSONValue {
+        guard var object = objectValue else { return self }
+        object.merge(other) { _, new in new }
+        return .object(object)
+    }
+}
+
+/// A weak link from handlers to the server they are registered on (avoids a reference cycle).
+final class ServerReference: @unchecked Sendable {
+    private(set) weak var server: Server?
+    init(_ server: Server) { self.server = server }
+}
+
+/// Sends `notifications/progress` for one request when it carried a progress token.
+struct ProgressReporter: Sendable {
+    let token: ProgressToken?
+    let server: ServerReference
+
+    var isActive: Bool { token != nil }
+
+    func report(_ progress: Double, total: Double?, message: String) async {
+        guard let token, let server = server.server else { return }
+        try? await server.notify(ProgressNotification.message(
+            .init(progressToken: token, progress: progress, total: total, message: message)))
+    }
+}
+
+/// The servers of the connections open now.
+actor LiveServers {
+    private var servers: [ObjectIdentifier: Server] = [:]
+
+    func add(_ server: Server) { servers[ObjectIdentifier(server)] = server }
+    func remove(_ server: Server) { servers[ObjectIdentifier(server)] = nil }
+    func all() -> [Server] { Array(servers.values) }
+    var count: Int { servers.count }
+}

@@ -1,0 +1,502 @@
+import FluxConfig
+import FluxCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MCP
+import NIOCore
+import ServiceLifecycle
+
+/// The MCP endpoints over HTTP, for any Hummingbird router: streamable HTTP at `/mcp` (POST, GET, DELETE;
+/// one session per `initialize`) and the 2024-11-05 SSE transport at `GET /sse` + `POST /messages?sessionId=`.
+/// Every request is checked first: bearer token (when configured), `Origin` (403 unless local or allowed)
+/// and `Host` (421 unless it names this server), so that web pages cannot reach a local server.
+///
+/// ```swift
+/// let handler = MCPHTTPHandler(mcp: mcp, configuration: .init(settings: configuration.mcp))
+/// let router = Router()
+/// handler.addRoutes(to: router)
+/// // run handler.sessionService beside the application: it expires idle sessions and closes every
+/// // stream on shutdown, so that SIGTERM does not wait for open streams
+/// ```
+public final class MCPHTTPHandler: Sendable {
+    public struct Configuration: Sendable {
+        public var mcpPath: String = "/mcp"
+        public var ssePath: String = "/sse"
+        public var messagesPath: String = "/messages"
+        /// Required as `Authorization: Bearer <token>` on every request when set.
+        public var authToken: String?
+        /// Origins accepted besides local ones (`http://localhost:*`, `http://127.0.0.1:*`, `http://[::1]:*`); `*` accepts any.
+        public var allowedOrigins: [String]
+        /// The address the server listens on: a loopback address only accepts `Host: localhost|127.0.0.1|[::1]`.
+        public var bindHost: String
+        /// Streamable-HTTP sessions with nothing in flight and no open stream for this long are closed.
+        public var sessionIdleTimeout: Duration
+        /// Events kept per session for `Last-Event-ID` resumption.
+        public var maxStoredEvents: Int
+        /// A `: ping` comment is written on every open SSE stream this often (it also detects gone clients).
+        public var heartbeatInterval: Duration = .seconds(15)
+        /// The largest request body accepted.
+        public var maxMessageBytes: Int
+        /// At most this many sessions at once (streamable and SSE together).
+        public var maxSessions: Int = 1000
+
+        public init(authToken: String? = nil, allowedOrigins: [String] = [], bindHost: String = "127.0.0.1",
+                    sessionIdleTimeout: Duration = .seconds(600), maxStoredEvents: Int = 1000, maxMessageBytes: Int = 4 << 20) {
+            self.authToken = authToken
+            self.allowedOrigins = allowedOrigins
+            self.bindHost = bindHost
+            self.sessionIdleTimeout = sessionIdleTimeout
+            self.maxStoredEvents = maxStoredEvents
+            self.maxMessageBytes = maxMessageBytes
+        }
+
+        /// The configuration `[flux.mcp]` describes.
+        public init(settings: MCPSettings, maxMessageBytes: Int = 4 << 20) {
+            self.init(authToken: settings.authToken.flatMap { $0.isEmpty ? nil : $0 }, allowedOrigins: settings.allowedOrigins,
+                      bindHost: settings.host, sessionIdleTimeout: .milliseconds(Int(settings.sessionIdleTimeout * 1000)),
+                      maxStoredEvents: settings.maxStoredEvents, maxMessageBytes: maxMessageBytes)
+        }
+    }
+
+    public let mcp: FluxMCPServer
+    public let configuration: Configuration
+    let logger: Logger
+    let sessions = SessionTable()
+
+    public init(mcp: FluxMCPServer, configuration: Configuration, logger: Logger = Logger(label: "flux.mcp.http")) {
+        self.mcp = mcp
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Adds the MCP routes to `router`.
+    public func addRoutes<Context: Hummingbird.RequestContext>(to router: Router<Context>) {
+        for path in [configuration.mcpPath, configuration.ssePath, configuration.messagesPath] {
+            for method in [HTTPRequest.Method.get, .post, .delete, .options, .put, .patch] {
+                router.on(RouterPath(path), method: method) { request, context in
+                    await self.respond(to: request, context: context)
+                }
+            }
+        }
+    }
+
+    /// A `Service` that expires idle sessions while the application runs and closes every session (and so
+    /// every open SSE stream) at graceful shutdown. List it after the application in the `ServiceGroup`:
+    /// services stop in reverse order, so the streams close before the HTTP server drains its connections.
+    public var sessionService: some Service { SessionService(handler: self) }
+
+    /// The number of open sessions (streamable HTTP, SSE).
+    public func sessionCounts() async -> (streamable: Int, sse: Int) { await sessions.counts() }
+
+    // MARK: - Dispatch
+
+    public func respond<Context: Hummingbird.RequestContext>(to request: Request, context: Context) async -> Response {
+        let reply = await reply(to: request)
+        return Self.response(reply, heartbeat: configuration.heartbeatInterval, origin: allowedOriginHeader(request))
+    }
+
+    func reply(to request: Request) async -> MCPHTTPReply {
+        if let refusal = checkAccess(request) { return refusal }
+        let path = request.uri.path
+        if request.method == .options {
+            return .status(204, headers: [
+                "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+                "Access-Control-Allow-Headers": "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID",
+                "Access-Control-Max-Age": "600",
+            ])
+        }
+        switch path {
+        case configuration.mcpPath:
+            switch request.method {
+            case .post: return await streamablePost(request)
+            case .get: return await streamableGet(request)
+            case .delete: return await streamableDelete(request)
+            default: return .jsonError(405, code: -32600, "Method Not Allowed: use POST, GET or DELETE", headers: ["Allow": "GET, POST, DELETE"])
+            }
+        case configuration.ssePath:
+            guard request.method == .get else {
+                return .jsonError(405, code: -32600, "Method Not Allowed: open the SSE stream with GET", headers: ["Allow": "GET"])
+            }
+            return await openLegacyStream()
+        case configuration.messagesPath:
+            guard request.method == .post else {
+                return .jsonError(405, code: -32600, "Method Not Allowed: POST messages", headers: ["Allow": "POST"])
+            }
+            return await legacyPost(request)
+        default:
+            return .jsonError(404, code: -32600, "Not Found")
+        }
+    }
+
+    // MARK: - Access checks
+
+    func checkAccess(_ request: Request) -> MCPHTTPReply? {
+        // CORS preflights carry no credentials; they are answered (for allowed origins) without the token.
+        if let token = configuration.authToken, request.method != .options {
+            let presented = request.headers[.authorization] ?? ""
+            guard Self.constantTimeEquals(presented, "Bearer " + token) else {
+                return .jsonError(401, code: -32600, "Unauthorized: send Authorization: Bearer <mcp.auth_token>",
+                                  headers: ["WWW-Authenticate": "Bearer realm=\"flux-mcp\""])
+            }
+        }
+        if let origin = request.headers[.origin], !isAllowed(origin: origin) {
+            return .jsonError(403, code: -32600, "Forbidden: Origin \(origin) is not allowed (add it to mcp.allowed_origins)")
+        }
+        if let host = request.head.authority, !isAllowed(host: host) {
+            return .jsonError(421, code: -32600, "Misdirected Request: Host \(host) does not name this server")
+        }
+        return nil
+    }
+
+    static let loopbackNames: Set<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+
+    static func hostName(ofAuthority authority: Substring) -> String {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<end])
+        }
+        if let colon = authority.lastIndex(of: ":"), authority[authority.index(after: colon)...].allSatisfy(\.isNumber) {
+            return String(authority[..<colon])
+        }
+        return String(authority)
+    }
+
+    func isAllowed(origin: String) -> Bool {
+        if configuration.allowedOrigins.contains("*") || configuration.allowedOrigins.contains(origin) { return true }
+        guard let schemeEnd = origin.range(of: "://") else { return false }
+        let scheme = origin[..<schemeEnd.lowerBound]
+        guard scheme == "http" || scheme == "https" else { return false }
+        let authority = origin[schemeEnd.upperBound...].prefix { $0 != "/" }
+        return Self.loopbackNames.contains(Self.hostName(ofAuthority: authority).lowercased())
+    }
+
+    func isAllowed(host: String) -> Bool {
+        let name = Self.hostName(ofAuthority: Substring(host)).lowercased()
+        if Self.loopbackNames.contains(name) { return true }
+        let bind = configuration.bindHost.lowercased()
+        if bind == "0.0.0.0" || bind == "::" || bind == "[::]" || bind == "*" { return true }
+        if name == Self.hostName(ofAuthority: Substring(bind)) { return true }
+        return configuration.allowedOrigins.contains { origin in
+            guard let range = origin.range(of: "://") else { return false }
+            return Self.hostName(ofAuthority: origin[range.upperBound...].prefix { $0 != "/" }).lowercased() == name
+        }
+    }
+
+    func allowedOriginHeader(_ request: Request) -> String? {
+        guard let origin = request.headers[.origin], isAllowed(origin: origin) else { return nil }
+        return origin
+    }
+
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return difference == 0
+    }
+
+    // MARK: - Streamable HTTP
+
+    static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
+    static let protocolHeader = HTTPField.Name("MCP-Protocol-Version")!
+    static let lastEventHeader = HTTPField.Name("Last-Event-ID")!
+
+    func accepts(_ request: Request, _ type: String) -> Bool {
+        let accept = request.headers[values: .accept].joined(separator: ",").lowercased()
+        return accept.contains(type) || accept.contains("*/*")
+    }
+
+    func readBody(_ request: Request) async -> BodyRead {
+        do {
+            let buffer = try await request.body.collect(upTo: configuration.maxMessageBytes)
+            return .data(Data(buffer: buffer))
+        } catch is NIOTooManyBytesError {
+            return .failed(.jsonError(413, code: -32600, "Payload Too Large: the limit is \(configuration.maxMessageBytes) bytes"))
+        } catch {
+            return .failed(.jsonError(400, code: -32700, "Parse error: could not read the request body"))
+        }
+    }
+
+    func checkProtocolVersion(_ request: Request) -> MCPHTTPReply? {
+        guard let version = request.headers[Self.protocolHeader] else { return nil }
+        guard Version.supported.contains(version) else {
+            return .jsonError(400, code: -32600, "Bad Request: unsupported MCP-Protocol-Version \(version); supported: "
+                + Version.supported.sorted().joined(separator: ", "))
+        }
+        return nil
+    }
+
+    func streamablePost(_ request: Request) async -> MCPHTTPReply {
+        guard accepts(request, "application/json"), accepts(request, "text/event-stream") else {
+            return .jsonError(406, code: -32600, "Not Acceptable: Accept must list application/json and text/event-stream")
+        }
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else {
+            return .jsonError(415, code: -32600, "Unsupported Media Type: Content-Type must be application/json")
+        }
+        if let refusal = checkProtocolVersion(request) { return refusal }
+        let body: Data
+        switch await readBody(request) {
+        case .data(let data): body = data
+        case .failed(let reply): return reply
+        }
+        if let id = request.headers[Self.sessionHeader] {
+            guard let session = await sessions.streamable(id) else {
+                return .jsonError(404, code: -32600, "Not Found: no session \(id) (it ended or expired); send initialize without Mcp-Session-Id")
+            }
+            return await session.transport.post(body)
+        }
+        // No session yet: only an initialize request may start one.
+        switch MessageGuard(maxBytes: configuration.maxMessageBytes).check(body, initialized: false) {
+        case .reject(let error):
+            return .status(400, headers: ["Content-Type": "application/json"], body: error)
+        case .forward(.request(_, "initialize")):
+            break
+        default:
+            return .jsonError(400, code: -32600, "Bad Request: Mcp-Session-Id header missing; start a session with initialize")
+        }
+        guard await sessions.total() < configuration.maxSessions else {
+            return .jsonError(503, code: -32603, "Service Unavailable: too many open sessions; close some (DELETE /mcp) or retry later")
+        }
+        let sessionID = UUID().uuidString.lowercased()
+        let transport = HTTPSessionTransport(sessionID: sessionID, maxStoredEvents: configuration.maxStoredEvents,
+                                             maxMessageBytes: configuration.maxMessageBytes, logger: logger)
+        let server = await mcp.makeServer()
+        do {
+            try await server.start(transport: transport)
+        } catch {
+            await mcp.closed(server)
+            return .jsonError(500, code: -32603, "Internal error: could not start a session: \(error)")
+        }
+        let session = Session(transport: transport, server: server)
+        guard await sessions.add(streamable: session, id: sessionID) else {
+            await close(session)
+            return .jsonError(503, code: -32603, "Service Unavailable: the server is shutting down")
+        }
+        logger.debug("streamable HTTP session \(sessionID) started")
+        return await transport.post(body)
+    }
+
+    func streamableGet(_ request: Request) async -> MCPHTTPReply {
+        guard accepts(request, "text/event-stream") else {
+            return .jsonError(406, code: -32600, "Not Acceptable: Accept must list text/event-stream")
+        }
+        if let refusal = checkProtocolVersion(request) { return refusal }
+        guard let id = request.headers[Self.sessionHeader] else {
+            return .jsonError(400, code: -32600, "Bad Request: Mcp-Session-Id header missing; start a session with POST initialize")
+        }
+        guard let session = await sessions.streamable(id) else {
+            return .jsonError(404, code: -32600, "Not Found: no session \(id) (it ended or expired)")
+        }
+        return await session.transport.get(lastEventID: request.headers[Self.lastEventHeader])
+    }
+
+    func streamableDelete(_ request: Request) async -> MCPHTTPReply {
+        guard let id = request.headers[Self.sessionHeader] else {
+            return .jsonError(400, code: -32600, "Bad Request: Mcp-Session-Id header missing")
+        }
+        guard let session = await sessions.removeStreamable(id) else {
+            return .jsonError(404, code: -32600, "Not Found: no session \(id) (it ended or expired)")
+        }
+        await close(session)
+        logger.debug("streamable HTTP session \(id) ended by the client")
+        return .status(200)
+    }
+
+    // MARK: - 2024-11-05 SSE
+
+    func openLegacyStream() async -> MCPHTTPReply {
+        guard await sessions.total() < configuration.maxSessions else {
+            return .jsonError(503, code: -32603, "Service Unavailable: too many open sessions; retry later")
+        }
+        let sessionID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let transport = LegacySSETransport(sessionID: sessionID, endpoint: "\(configuration.messagesPath)?sessionId=\(sessionID)",
+                                           maxMessageBytes: configuration.maxMessageBytes, logger: logger)
+        let server = await mcp.makeServer()
+        do {
+            try await server.start(transport: transport)
+        } catch {
+            await mcp.closed(server)
+            return .jsonError(500, code: -32603, "Internal error: could not start a session: \(error)")
+        }
+        guard await sessions.add(legacy: LegacySession(transport: transport, server: server), id: sessionID) else {
+            await transport.close()
+            await server.stop()
+            await mcp.closed(server)
+            return .jsonError(503, code: -32603, "Service Unavailable: the server is shutting down")
+        }
+        logger.debug("SSE session \(sessionID) started")
+        return .stream(transport.outgoing, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform"],
+                       onEnd: { [self] in
+                           if let session = await sessions.removeLegacy(sessionID) {
+                               await session.transport.close()
+                               await session.server.stop()
+                               await mcp.closed(session.server)
+                               logger.debug("SSE session \(sessionID) ended")
+                           }
+                       })
+    }
+
+    func legacyPost(_ request: Request) async -> MCPHTTPReply {
+        guard let id = request.uri.queryParameters["sessionId"].map(String.init), !id.isEmpty else {
+            return .jsonError(400, code: -32600, "Bad Request: the sessionId query parameter is missing; GET \(configuration.ssePath) first")
+        }
+        guard let session = await sessions.legacy(id) else {
+            return .jsonError(404, code: -32600, "Not Found: no SSE session \(id); open \(configuration.ssePath) again")
+        }
+        let body: Data
+        switch await readBody(request) {
+        case .data(let data): body = data
+        case .failed(let reply): return reply
+        }
+        return await session.transport.deliver(body)
+    }
+
+    // MARK: - Sessions
+
+    func close(_ session: Session) async {
+        await session.transport.terminate()
+        await session.server.stop()
+        await mcp.closed(session.server)
+    }
+
+    /// Closes the streamable sessions idle for longer than the configured timeout; returns how many.
+    @discardableResult
+    public func expireIdleSessions() async -> Int {
+        var expired = 0
+        for (id, session) in await sessions.allStreamable() where await session.transport.isIdle(for: configuration.sessionIdleTimeout) {
+            if let removed = await sessions.removeStreamable(id) {
+                await close(removed)
+                expired += 1
+                logger.debug("streamable HTTP session \(id) expired")
+            }
+        }
+        return expired
+    }
+
+    /// Closes every session and so every open stream.
+    public func closeAll() async {
+        await sessions.close()
+        for (_, session) in await sessions.removeAllStreamable() { await close(session) }
+        for (_, session) in await sessions.removeAllLegacy() {
+            await session.transport.close()
+            await session.server.stop()
+            await mcp.closed(session.server)
+        }
+    }
+
+    // MARK: - Responses
+
+    static func response(_ reply: MCPHTTPReply, heartbeat: Duration, origin: String?) -> Response {
+        var fields = HTTPFields()
+        if let origin {
+            fields[.accessControlAllowOrigin] = origin
+            fields[HTTPField.Name("Access-Control-Expose-Headers")!] = "Mcp-Session-Id"
+            fields[.vary] = "Origin"
+        }
+        switch reply {
+        case .status(let code, let headers, let body):
+            for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+            return Response(status: .init(code: code), headers: fields,
+                            body: body.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody())
+        case .stream(let source, let headers, let onEnd):
+            for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+            return Response(status: .ok, headers: fields, body: sseBody(source, heartbeat: heartbeat, onEnd: onEnd))
+        }
+    }
+
+    /// Writes `source` as it comes, with a `: ping` comment every `heartbeat`; `onEnd` runs when the stream
+    /// ends or the client goes away (the next write fails).
+    static func sseBody(_ source: AsyncThrowingStream<Data, any Error>, heartbeat: Duration,
+                        onEnd: (@Sendable () async -> Void)?) -> ResponseBody {
+        ResponseBody { writer in
+            let (merged, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            let forward = Task {
+                do { for try await chunk in source { continuation.yield(ByteBuffer(bytes: chunk)) } } catch {}
+                continuation.finish()
+            }
+            let pinger = Task {
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: heartbeat) } catch { break }
+                    continuation.yield(ByteBuffer(string: ": ping\n\n"))
+                }
+            }
+            defer {
+                forward.cancel()
+                pinger.cancel()
+            }
+            do {
+                for await chunk in merged { try await writer.write(chunk) }
+            } catch {
+                await onEnd?()
+                throw error
+            }
+            await onEnd?()
+            try await writer.finish(nil)
+        }
+    }
+}
+
+enum BodyRead: Sendable {
+    case data(Data)
+    case failed(MCPHTTPReply)
+}
+
+struct Session: Sendable {
+    let transport: HTTPSessionTransport
+    let server: Server
+}
+
+struct LegacySession: Sendable {
+    let transport: LegacySSETransport
+    let server: Server
+}
+
+/// The open sessions of both HTTP transports.
+actor SessionTable {
+    private var streamableSessions: [String: Session] = [:]
+    private var legacySessions: [String: LegacySession] = [:]
+    /// Set at shutdown: no new session may start, or its stream would hold up the HTTP server's drain.
+    private(set) var closing = false
+
+    /// Adds the session unless the server is shutting down; returns whether it was added.
+    func add(streamable session: Session, id: String) -> Bool {
+        guard !closing else { return false }
+        streamableSessions[id] = session
+        return true
+    }
+    func add(legacy session: LegacySession, id: String) -> Bool {
+        guard !closing else { return false }
+        legacySessions[id] = session
+        return true
+    }
+    func streamable(_ id: String) -> Session? { streamableSessions[id] }
+    func legacy(_ id: String) -> LegacySession? { legacySessions[id] }
+    func removeStreamable(_ id: String) -> Session? { streamableSessions.removeValue(forKey: id) }
+    func removeLegacy(_ id: String) -> LegacySession? { legacySessions.removeValue(forKey: id) }
+    func allStreamable() -> [(String, Session)] { streamableSessions.map { ($0.key, $0.value) } }
+    func close() { closing = true }
+    func removeAllStreamable() -> [String: Session] { defer { streamableSessions = [:] }; return streamableSessions }
+    func removeAllLegacy() -> [String: LegacySession] { defer { legacySessions = [:] }; return legacySessions }
+    func total() -> Int { streamableSessions.count + legacySessions.count }
+    func counts() -> (streamable: Int, sse: Int) { (streamableSessions.count, legacySessions.count) }
+}
+
+/// Expires idle sessions while running; closes every session at graceful shutdown.
+struct SessionService: Service {
+    let handler: MCPHTTPHandler
+
+    func run() async throws {
+        let timeout = handler.configuration.sessionIdleTimeout
+        let period = min(timeout / 2, .seconds(30))
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: period) } catch { return }
+                await handler.expireIdleSessions()
+            }
+        }
+        await handler.closeAll()
+    }
+}

@@ -1,0 +1,135 @@
+import Flux
+import FluxCore
+import FluxDocuments
+import Foundation
+import Logging
+import Synchronization
+
+/// The use cases every door calls: register, list, show and delete workflows; run, resume, cancel,
+/// watch and inspect executions; manage secrets. Doors translate their protocol into these calls and
+/// the ``ServiceError``s back; they hold no state of their own.
+///
+/// ```swift
+/// let service = try FluxService(environment: FluxEnvironment.open(configuration: .defaults))
+/// let registered = try await service.register(document: yamlText, sourceName: "hello.yaml")
+/// let summary = try await service.run(workflow: "hello_world", input: "World", mode: .sync)
+/// ```
+public final class FluxService: Sendable {
+    public let environment: FluxEnvironment
+    public var engine: FluxEngine { environment.engine }
+    public var store: any FluxStore { environment.store }
+    let logger: Logger
+    let compiled = Mutex<[String: WorkflowDefinition]>([:])
+    let swiftWorkflows: [String: WorkflowDefinition]
+    let interpreterEnvironment: InterpreterEnvironment
+
+    /// - Parameters:
+    ///   - swiftTasks: tasks compiled into this binary that documents may call with `task:`.
+    ///   - swiftWorkflows: workflows compiled into this binary, listed and runnable beside documents.
+    public init(environment: FluxEnvironment, swiftTasks: [TaskDefinition] = [], swiftWorkflows: [WorkflowDefinition] = [],
+                logger: Logger = Logger(label: "flux.service")) async throws {
+        self.environment = environment
+        self.logger = logger
+        self.swiftWorkflows = Dictionary(swiftWorkflows.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        let security = environment.configuration.security
+        interpreterEnvironment = InterpreterEnvironment(
+            tasks: Dictionary(swiftTasks.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }),
+            execAllowlist: security.execAllowlist, httpAllowHosts: security.httpAllowHosts, httpDenyHosts: security.httpDenyHosts,
+            maxResponseBytes: security.maxBodyBytes)
+        for definition in swiftWorkflows {
+            await environment.engine.register(definition)
+            _ = try await environment.store.saveWorkflow(WorkflowDraft(
+                name: definition.name, kind: .swift, source: "", description: definition.description,
+                inputSchema: definition.inputSchema, contentHash: "swift:\(definition.name):\(definition.version)"))
+        }
+        await environment.engine.setResolver { [weak self] name, version in
+            try await self?.definition(name: name, version: version)
+        }
+    }
+
+    /// Opens the environment of `configuration` and a service over it.
+    public static func open(configuration: FluxConfiguration, swiftTasks: [TaskDefinition] = [], swiftWorkflows: [WorkflowDefinition] = []) async throws -> FluxService {
+        try await FluxService(environment: try FluxEnvironment.open(configuration: configuration), swiftTasks: swiftTasks, swiftWorkflows: swiftWorkflows)
+    }
+
+    // MARK: - Catalog
+
+    /// Validates a YAML or JSON workflow document and stores each workflow in it as a new version
+    /// (unless its content is unchanged). Nothing is stored when any part is invalid.
+    public func register(document text: String, sourceName: String) async throws(ServiceError) -> [JSONValue] {
+        let maxBytes = environment.configuration.security.maxBodyBytes
+        if text.utf8.count > maxBytes {
+            throw ServiceError(.tooLarge, "\(sourceName): the document has \(text.utf8.count) bytes, more than the limit of \(maxBytes)")
+        }
+        let documents: [WorkflowDocument]
+        do {
+            documents = try DocumentParser.parse(text: text, sourceName: sourceName)
+        } catch {
+            throw ServiceError(.invalidDocument, error.description)
+        }
+        var results: [JSONValue] = []
+        do {
+            for document in documents {
+                let record = try await store.saveWorkflow(WorkflowDraft(
+                    name: document.name, kind: .document, source: document.source, description: document.description ?? "",
+                    inputSchema: document.inputSchema, contentHash: document.contentHash))
+                results.append(Summaries.workflow(record))
+            }
+        } catch {
+            throw ServiceError.wrap(error)
+        }
+        return results
+    }
+
+    /// The latest version of every workflow.
+    public func listWorkflows() async throws(ServiceError) -> [WorkflowRecord] {
+        do { return try await store.listWorkflows() } catch { throw ServiceError.wrap(error) }
+    }
+
+    /// One workflow: its latest (or given) version with the document, every version, the input schema and the steps.
+    public func workflowDetails(name: String, version: Int? = nil) async throws(ServiceError) -> JSONValue {
+        do {
+            guard let record = try await store.workflow(name: name, version: version) else {
+                throw ServiceError(.notFound, "no workflow named \(name)\(version.map { " with version \($0)" } ?? ""); list them with list_workflows")
+            }
+            var object = Summaries.workflow(record).objectValue ?? [:]
+            object["versions"] = .array(try await store.workflowVersions(name: name).map { .int($0.version) })
+            if record.kind == .document {
+                object["document"] = .string(record.source)
+                if let document = try? DocumentParser.parse(text: record.source, sourceName: name).first {
+                    object["steps"] = .array(document.steps.map { .string($0.id) })
+                    object["secrets"] = .array(document.secrets.map { .string($0) })
+                }
+            }
+            return .object(object)
+        } catch {
+            throw ServiceError.wrap(error)
+        }
+    }
+
+    /// Deletes one version or every version of a workflow; returns how many versions went.
+    public func deleteWorkflow(name: String, version: Int? = nil) async throws(ServiceError) -> Int {
+        do {
+            let count = try await store.deleteWorkflow(name: name, version: version)
+            if count == 0 { throw ServiceError(.notFound, "no workflow named \(name)\(version.map { " with version \($0)" } ?? "")") }
+            compiled.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(name + "@") } }
+            return count
+        } catch {
+            throw ServiceError.wrap(error)
+        }
+    }
+
+    /// The runnable definition of a stored workflow version (documents are compiled once and cached).
+    func definition(name: String, version: Int?) async throws -> WorkflowDefinition? {
+        guard let record = try await store.workflow(name: name, version: version) else { return swiftWorkflows[name] }
+        if record.kind == .swift { return swiftWorkflows[name] }
+        let key = "\(name)@\(record.version)"
+        if let cached = compiled.withLock({ $0[key] }) { return cached }
+        guard let document = try DocumentParser.parse(text: record.source, sourceName: name).first(where: { $0.name == name }) else {
+            throw ServiceError(.invalidDocument, "the stored document of \(name) version \(record.version) no longer defines it")
+        }
+        let definition = DocumentInterpreter.definition(for: document, version: record.version, environment: interpreterEnvironment)
+        compiled.withLock { $0[key] = definition }
+        return definition
+    }
+}

@@ -1,0 +1,4 @@
+import FluxCLI
+import Foundation
+
+exit(await FluxCommandLine.main())
