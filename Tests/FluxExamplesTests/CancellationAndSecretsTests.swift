@@ -33,6 +33,62 @@ struct CancellationAndSecretsTests {
         #expect(ctx.events.types == [.workflowStarted, .taskStarted, .taskCompleted, .workflowCompleted])
     }
 
+    /// Cancelling from another process (another engine on the same file) only flips the stored state to
+    /// CANCELLING. The owner must notice while a task that commits nothing runs (its maintenance loop
+    /// looks), not at its next commit: the engine once learnt of it only then, so the cancel waited for
+    /// the task and the final commit overwrote CANCELLING with COMPLETED.
+    @Test func cancelFromAnotherProcessReachesALongRunningTask() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let owner = FluxEngine(store: try SQLiteStore(path: dir.databasePath))
+        let other = FluxEngine(store: try SQLiteStore(path: dir.databasePath), ownerID: "another-process")
+        await Examples.register(on: owner)
+        await Examples.register(on: other)
+        // One task of 60 × 0.1 s: it checks for cancellation every 0.1 s but commits nothing until it ends.
+        let record = try await owner.create(workflow: "cancellation", input: ["iterations": 60, "interval": 0.1])
+        await owner.start(executionID: record.id)
+        #expect(try await eventually { try await owner.snapshot(executionID: record.id).events.contains { $0.type == .taskStarted } })
+
+        let asked = ContinuousClock.now
+        _ = try await other.cancel(executionID: record.id, wait: false)
+        let settled = try await other.waitUntilSettled(executionID: record.id, timeout: .seconds(20))
+        let took = ContinuousClock.now - asked
+
+        #expect(settled.record.state == .cancelled, "the execution was cancelled while its task ran")
+        #expect(took < .seconds(3), "the owner noticed the cancel within its maintenance interval, not when the 6 s task ended")
+        #expect(settled.events.types == [
+            .workflowStarted, .taskStarted, .workflowCancelling, .taskCancelled,
+            .taskRollbackStarted, .taskRollbackCompleted, .workflowCancelled,
+        ])
+    }
+
+    /// The same with the durable sleep of the `sleep` built-in (the documents' `cancellation` example
+    /// sleeps an hour precisely to be cancelled).
+    @Test func cancelFromAnotherProcessReachesADurableSleep() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let napper = FluxCore.workflow("napper") { (ctx: ExecutionContext<Double>) -> String in
+            try await sleep(seconds: ctx.input)
+            return "awake"
+        }
+        let owner = FluxEngine(store: try SQLiteStore(path: dir.databasePath))
+        let other = FluxEngine(store: try SQLiteStore(path: dir.databasePath), ownerID: "another-process")
+        await owner.register(napper.definition)
+        await other.register(napper.definition)
+        let record = try await owner.create(workflow: "napper", input: 6.0)
+        await owner.start(executionID: record.id)
+        #expect(try await eventually { try await owner.snapshot(executionID: record.id).events.contains { $0.type == .taskStarted } })
+
+        let asked = ContinuousClock.now
+        _ = try await other.cancel(executionID: record.id, wait: false)
+        let settled = try await other.waitUntilSettled(executionID: record.id, timeout: .seconds(20))
+        let took = ContinuousClock.now - asked
+
+        #expect(settled.record.state == .cancelled)
+        #expect(took < .seconds(3), "not when the 6 s sleep ended")
+        #expect(settled.events.types == [.workflowStarted, .taskStarted, .workflowCancelling, .taskCancelled, .workflowCancelled])
+    }
+
     /// The secret's value must not appear in the events, the output, or any byte of the database files.
     @Test func usingSecretsNeverStoresTheValue() async throws {
         let dir = try TemporaryDirectory()

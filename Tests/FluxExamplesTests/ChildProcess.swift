@@ -12,7 +12,11 @@ private func send(_ signal: Int32, to pid: Int32) {
 }
 
 /// Where the `flux-examples` executable is: next to this test binary (both are products of the
-/// same build), or built on demand when it is missing.
+/// same build, e.g. `swift build --manifest-cache local --build-tests`), or built on demand.
+///
+/// A running `swift test` holds the lock of `.build`, so a `swift build` there would wait for it
+/// forever: the on-demand build uses a scratch directory of its own, `.build-examples-runner`
+/// (slow the first time, incremental afterwards, so never stale).
 actor RunnerBinary {
     static let shared = RunnerBinary()
 
@@ -20,9 +24,10 @@ actor RunnerBinary {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    static let scratchPath = packageRoot.appendingPathComponent(".build-examples-runner")
+
     private var found: URL?
 
-    /// The path of the executable, building it once (`swift build --product flux-examples`) if no product directory has it.
     func url() async throws -> URL {
         if let found { return found }
         if let existing = Self.locate() {
@@ -31,13 +36,15 @@ actor RunnerBinary {
         }
         let build = try ChildProcess(
             executable: URL(fileURLWithPath: "/usr/bin/env"),
-            arguments: ["swift", "build", "--manifest-cache", "local", "--product", "flux-examples"],
+            arguments: ["swift", "build", "--manifest-cache", "local", "--scratch-path", Self.scratchPath.path,
+                        "--product", "flux-examples"],
             directory: Self.packageRoot)
-        let status = try await build.waitForExit(timeout: .seconds(1200))
-        guard status == 0, let built = Self.locate() else {
+        let status = try await build.waitForExit(timeout: .seconds(1800))
+        let built = Self.scratchPath.appendingPathComponent("debug/flux-examples")
+        guard status == 0, FileManager.default.isExecutableFile(atPath: built.path) else {
             throw ChildProcessError(
-                "flux-examples is not built and `swift build --manifest-cache local --product flux-examples` failed "
-                    + "(status \(status)): \(build.standardError.suffix(2000))")
+                "flux-examples is not built next to the tests, and building it failed (status \(status)); "
+                    + "run `swift build --manifest-cache local --build-tests` first. \(build.standardError.suffix(2000))")
         }
         found = built
         return built

@@ -174,18 +174,12 @@ enum Runner {
         return try FluxEnvironment.open(configuration: configuration)
     }
 
-    /// The engine on `--db`, with every example and crash-test workflow registered and its leases kept fresh.
+    /// The engine on `--db`, with every example and crash-test workflow registered. (The engine renews
+    /// the leases of what it runs, and hears of cancellations asked by other processes, by itself.)
     static func openEngine(_ arguments: Arguments) async throws -> FluxEngine {
         let engine = try openEnvironment(arguments).engine
         await Examples.register(on: engine)
         for definition in CrashWorkflows.all { await engine.register(definition) }
-        let interval = max(0.05, engine.configuration.leaseDuration.seconds / 3)
-        Task.detached {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(interval))
-                _ = try? await engine.renewLeases()
-            }
-        }
         return engine
     }
 
