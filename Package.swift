@@ -56,6 +56,7 @@ let package = Package(
         .target(
             name: "FluxService",
             dependencies: ["Flux", "FluxCore", "FluxDocuments", "FluxConfig", "FluxStore",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
         ),
@@ -81,8 +82,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "FluxWorker",
+            dependencies: ["FluxCore", "FluxDocuments", "FluxConfig",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "FluxCLI",
-            dependencies: ["FluxService", "FluxMCP", "FluxHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FluxService", "FluxMCP", "FluxHTTP", "FluxWorker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),

@@ -294,14 +294,13 @@ public final class FluxMCPServer: Sendable {
             return ["success": true, "workflow_name": .string(workflowName), "deleted_versions": .int(count)]
 
         case "list_workers":
-            let running = await service.engine.runningExecutionIDs().sorted()
-            let worker: JSONValue = [
-                "name": .string(service.engine.ownerID), "kind": "embedded",
-                "executions_running": .int(running.count), "running_execution_ids": .array(running.map(JSONValue.string)),
-                "process_id": .int(Int(ProcessInfo.processInfo.processIdentifier)),
-                "host": .string(ProcessInfo.processInfo.hostName),
-            ]
-            return ["success": true, "workers": [worker], "count": 1]
+            var workers = try await service.listWorkers()
+            if let first = workers.first, first["kind"]?.stringValue == "embedded", var object = first.objectValue {
+                object["process_id"] = .int(Int(ProcessInfo.processInfo.processIdentifier))
+                object["host"] = .string(ProcessInfo.processInfo.hostName)
+                workers[0] = .object(object)
+            }
+            return ["success": true, "workers": .array(workers), "count": .int(workers.count)]
 
         case "health_check":
             let uptime = (ContinuousClock.now - startedAt).seconds

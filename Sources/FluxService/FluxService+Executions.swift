@@ -16,6 +16,9 @@ extension FluxService {
     /// Starts an execution of the latest (or given) version of a workflow.
     public func run(workflow name: String, version: Int? = nil, input: JSONValue, mode: RunMode) async throws(ServiceError) -> ExecutionSnapshot {
         do {
+            if case .workers = placement, let workflow = try await store.workflow(name: name, version: version), dispatchesToWorkers(workflow) {
+                return try await runOnWorkers(workflow, input: input, mode: mode)
+            }
             guard let definition = try await definition(name: name, version: version) else {
                 throw ServiceError(.notFound, "no workflow named \(name)\(version.map { " with version \($0)" } ?? ""); register it first")
             }
@@ -45,6 +48,10 @@ extension FluxService {
         do {
             let record = try await execution(workflow: name, executionID: executionID)
             try await validateResumeInput(input, for: record)
+            if case .workers = placement,
+               dispatchesToWorkers(try await store.workflow(name: record.workflowName, version: record.workflowVersion)) {
+                return try await resumeOnWorkers(record, input: input, mode: mode)
+            }
             switch mode {
             case .sync: return try await engine.resume(executionID: executionID, input: input)
             case .async, .stream: return try await engine.resumeInBackground(executionID: executionID, input: input)
@@ -67,7 +74,10 @@ extension FluxService {
     /// Cancels an execution; with `wait` returns once it has stopped.
     public func cancel(workflow name: String?, executionID: String, wait: Bool) async throws(ServiceError) -> ExecutionSnapshot {
         do {
-            _ = try await execution(workflow: name, executionID: executionID)
+            let record = try await execution(workflow: name, executionID: executionID)
+            if let owner = record.owner, owner.hasPrefix("worker:"), record.state.isActive {
+                return try await cancelOnWorker(record, wait: wait)
+            }
             return try await engine.cancel(executionID: executionID, wait: wait)
         } catch {
             throw ServiceError.wrap(error)
@@ -76,7 +86,11 @@ extension FluxService {
 
     /// Waits until the execution finishes or pauses (or `timeout` passes) and returns it.
     public func waitUntilSettled(executionID: String, timeout: Duration? = nil) async throws(ServiceError) -> ExecutionSnapshot {
-        do { return try await engine.waitUntilSettled(executionID: executionID, timeout: timeout) } catch { throw ServiceError.wrap(error) }
+        do {
+            return try await engine.waitUntilSettled(executionID: executionID, timeout: timeout, recoverAbandoned: placement == .inProcess)
+        } catch {
+            throw ServiceError.wrap(error)
+        }
     }
 
     /// A page of executions, newest first.

@@ -35,16 +35,16 @@ struct DurabilityTests {
         defer { dir.remove() }
         let first = try SQLiteStore(path: dir.databasePath)
         try await first.createExecution(makeRecord(), events: [makeEvent(1)])
-        #expect(try first.appliedMigrations() == ["v1_initial_schema"])
+        #expect(try first.appliedMigrations() == ["v1_initial_schema", "v2_workers"])
         for _ in 0..<3 {
             let again = try SQLiteStore(path: dir.databasePath)
-            #expect(try again.appliedMigrations() == ["v1_initial_schema"])
+            #expect(try again.appliedMigrations() == ["v1_initial_schema", "v2_workers"])
             #expect(try again.counts() == (executions: 1, events: 1))
         }
         let rows = try await DatabaseQueue(path: dir.databasePath).read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") ?? -1
         }
-        #expect(rows == 1)
+        #expect(rows == 2)
     }
 
     @Test func storesOpenedConcurrentlyOnANewFileBothMigrate() async throws {
@@ -55,7 +55,7 @@ struct DurabilityTests {
             for _ in 0..<4 { group.addTask { try SQLiteStore(path: path) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        for store in stores { #expect(try store.appliedMigrations() == ["v1_initial_schema"]) }
+        for store in stores { #expect(try store.appliedMigrations() == ["v1_initial_schema", "v2_workers"]) }
     }
 
     @Test func walModeAndSynchronousAreConfigured() async throws {

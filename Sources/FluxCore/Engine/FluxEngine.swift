@@ -177,6 +177,25 @@ public actor FluxEngine {
         return ExecutionSnapshot(record: updated, events: events + [resuming])
     }
 
+    /// Runs an execution that was claimed for this engine's owner by someone else (a worker claims through its
+    /// server's claim route), replaying `events`, until it ends or pauses. Commits must echo the record's
+    /// claim generation, so a claim that has gone stale stops the run at its next checkpoint.
+    ///
+    /// ```swift
+    /// let claimed = try await server.claim(executionID: id)          // record + events
+    /// let snapshot = try await engine.runClaimed(claimed.record, events: claimed.events)
+    /// ```
+    public func runClaimed(_ record: ExecutionRecord, events: [ExecutionEvent]) async throws -> ExecutionSnapshot {
+        try await continueExecution(record, priorEvents: events)
+    }
+
+    /// Wakes whoever waits in this process for news of `executionID` (``waitUntilSettled(executionID:timeout:recoverAbandoned:)``,
+    /// ``waitForChange(executionID:timeout:)``): for commits made by another process that this one learns of,
+    /// such as a remote worker's checkpoints arriving at its server.
+    public nonisolated func notifyChange(executionID: String) {
+        watchers.notify(executionID)
+    }
+
     /// Runs an execution this process has just claimed, replaying its recorded events.
     private func continueExecution(_ record: ExecutionRecord, resumeInput: JSONValue? = nil, priorEvents: [ExecutionEvent]? = nil) async throws -> ExecutionSnapshot {
         let events: [ExecutionEvent]
@@ -397,7 +416,9 @@ public actor FluxEngine {
         try await store.renewLeases(owner: ownerID, until: leaseDeadline())
     }
 
-    nonisolated func isAbandoned(_ record: ExecutionRecord) -> Bool {
+    /// True when nobody is running the execution any more: no owner, an owner process on this host that has
+    /// died, or a lease that has lapsed.
+    public nonisolated func isAbandoned(_ record: ExecutionRecord) -> Bool {
         guard let owner = record.owner else { return true }
         if owner == ownerID { return false }
         if OwnerIdentity.isDeadLocalProcess(owner) { return true }
