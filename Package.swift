@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "Flux", targets: ["Flux"]),
         .executable(name: "flux", targets: ["flux"]),
         .executable(name: "flux-benchmark", targets: ["FluxBenchmark"]),
+        // The whole command line, for executables that compile their own Swift workflows and tasks in.
+        .library(name: "FluxCLI", targets: ["FluxCLI"]),
+        .executable(name: "flux-example-worker", targets: ["FluxExampleWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -98,6 +101,8 @@ let package = Package(
         .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxStore", "FluxDocuments", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "FluxExamples", dependencies: ["Flux"], path: "examples/swift", swiftSettings: strict),
         .executableTarget(name: "flux-examples", dependencies: ["FluxExamples", "Flux"], path: "examples/runner", swiftSettings: strict),
+        .executableTarget(name: "FluxExampleWorker", dependencies: ["FluxCLI", "Flux"], path: "examples/worker",
+                          exclude: ["README.md"], swiftSettings: strict),
         .testTarget(name: "FluxExamplesTests", dependencies: ["FluxExamples", "Flux", "FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"], swiftSettings: strict),
         .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore"], swiftSettings: strict),

@@ -63,9 +63,10 @@ public struct WorkerRegistration: Sendable, Hashable {
                 try checkWorkflowName(workflowName)
                 let version = item["version"]?.intValue ?? 1
                 guard version >= 1 else { throw ServiceError(.invalidInput, "workflow \(workflowName): version must be 1 or more") }
-                let input = item["input_schema"].flatMap { $0 == .null ? nil : $0 }
-                if let input, input.objectValue == nil {
-                    throw ServiceError(.invalidInput, "workflow \(workflowName): input_schema must be an object")
+                var input: JSONValue?
+                if let raw = item["input_schema"], raw != .null {
+                    guard raw.objectValue != nil else { throw ServiceError(.invalidInput, "workflow \(workflowName): input_schema must be an object") }
+                    input = raw
                 }
                 workflows.append(SwiftWorkflowInfo(name: workflowName, version: version,
                                                    description: item["description"]?.stringValue ?? "", inputSchema: input))
