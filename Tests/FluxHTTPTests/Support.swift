@@ -62,14 +62,7 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = ["start", "server", "--host", "127.0.0.1", "--port", "0", "--heartbeat-seconds", String(heartbeat)]
         process.currentDirectoryURL = directory
         process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [log] handle in
-            let data = handle.availableData
-            if !data.isEmpty { log.append(String(decoding: data, as: UTF8.self)) }
-        }
+        log.capture(standardErrorOf: process)
         try process.run()
         self.process = process
         let deadline = ContinuousClock.now + .seconds(30)
@@ -185,6 +178,18 @@ final class LogBuffer: Sendable {
     var text: String { storage.withLock { $0 } }
     func append(_ more: String) { storage.withLock { $0 += more } }
     func reset() { storage.withLock { $0 = "" } }
+
+    /// Collects the standard error of `process` (to be run) here; its standard input and output go nowhere.
+    func capture(standardErrorOf process: Process) {
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if !data.isEmpty { append(String(decoding: data, as: UTF8.self)) }
+        }
+    }
 }
 
 /// One parsed Server-Sent Events frame.

@@ -36,14 +36,7 @@ final class WorkerProcess: @unchecked Sendable {
         env["FLUX_WORKERS__BOOTSTRAP_TOKEN"] = token
         env.merge(environment) { _, new in new }
         process.environment = env
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [log] handle in
-            let data = handle.availableData
-            if !data.isEmpty { log.append(String(decoding: data, as: UTF8.self)) }
-        }
+        log.capture(standardErrorOf: process)
         try process.run()
     }
 

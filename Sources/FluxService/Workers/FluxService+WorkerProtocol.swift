@@ -127,6 +127,12 @@ extension FluxService {
         }
         do {
             guard let record = try await store.execution(id: executionID) else { throw ServiceError(.notFound, "no execution with id \(executionID)") }
+            // A retry of a checkpoint that was stored (its answer was lost) after which the worker let go: nobody
+            // has claimed since (same generation) and every event is there, so it is answered as applied.
+            if record.owner != worker.owner, commit.claimGeneration == record.claimGeneration, commit.releaseOwnership,
+               (commit.events.last?.sequence ?? 0) <= record.lastSequence, let stored = try await storedAlready(commit) {
+                return ["applied": true, "state": .string(record.state.rawValue), "last_sequence": .int(stored)]
+            }
             guard record.owner == worker.owner else {
                 throw ServiceError(.conflict, "execution \(executionID) is not held by worker \(worker.name): its claim is stale or it never claimed it")
             }
@@ -150,6 +156,15 @@ extension FluxService {
         } catch {
             throw ServiceError.wrap(error)
         }
+    }
+
+    /// The last stored sequence when every event of `commit` is stored with the same id, else nil.
+    private func storedAlready(_ commit: ExecutionCommit) async throws -> Int? {
+        guard let first = commit.events.first else { return nil }
+        let stored = try await store.events(executionID: commit.executionID, after: first.sequence - 1)
+        let bySequence = Dictionary(stored.map { ($0.sequence, $0.id) }, uniquingKeysWith: { a, _ in a })
+        guard commit.events.allSatisfy({ bySequence[$0.sequence] == $0.id }) else { return nil }
+        return stored.last?.sequence
     }
 
     /// Renews the worker's leases and records what it runs; answers the executions it must cancel.
