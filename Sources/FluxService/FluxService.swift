@@ -31,6 +31,8 @@ public final class FluxService: Sendable {
     let placementState = Mutex<ExecutionPlacement>(.inProcess)
     /// What each workflow version needs of a worker, by `name@version`.
     let requirementCache = Mutex<[String: WorkRequirement]>([:])
+    /// Workflow versions as dispatch last read them, by `name@version`.
+    let workflowRecordCache = Mutex<[String: (workflow: WorkflowRecord?, at: ContinuousClock.Instant)]>([:])
 
     /// - Parameters:
     ///   - swiftTasks: tasks compiled into this binary that documents may call with `task:`.

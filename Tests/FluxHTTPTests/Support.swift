@@ -44,7 +44,11 @@ final class ServerProcess: @unchecked Sendable {
     var stderr: String { log.text }
 
     /// Starts a server; `environment` adds FLUX_* settings (the caller's own FLUX_* variables are dropped).
-    init(environment: [String: String] = [:], directory: URL? = nil, heartbeat: Double = 15) async throws {
+    /// The port to listen on; 0 picks a free one at each start.
+    let requestedPort: Int
+
+    init(environment: [String: String] = [:], directory: URL? = nil, heartbeat: Double = 15, port: Int = 0) async throws {
+        requestedPort = port
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("flux-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FLUX_") }
@@ -59,7 +63,7 @@ final class ServerProcess: @unchecked Sendable {
         log.reset()
         let process = Process()
         process.executableURL = try TestPaths.flux
-        process.arguments = ["start", "server", "--host", "127.0.0.1", "--port", "0", "--heartbeat-seconds", String(heartbeat)]
+        process.arguments = ["start", "server", "--host", "127.0.0.1", "--port", String(requestedPort), "--heartbeat-seconds", String(heartbeat)]
         process.currentDirectoryURL = directory
         process.environment = environment
         log.capture(standardErrorOf: process)

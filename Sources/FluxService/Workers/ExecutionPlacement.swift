@@ -48,11 +48,19 @@ extension FluxService {
     }
 
     /// The requirement of an execution's workflow version; a Swift workflow missing from the catalog still needs itself.
+    /// Workflow versions are looked up at most every few seconds: dispatch asks for every execution it offers.
     func requirement(forExecution record: ExecutionRecord) async throws -> (WorkRequirement, WorkflowRecord?) {
-        if let workflow = try await store.workflow(name: record.workflowName, version: record.workflowVersion) {
-            return (requirement(for: workflow), workflow)
+        let key = "\(record.workflowName)@\(record.workflowVersion)"
+        let now = ContinuousClock.now
+        if let cached = workflowRecordCache.withLock({ $0[key] }), now - cached.at < .seconds(5) {
+            return (cached.workflow.map { requirement(for: $0) } ?? WorkRequirement(swiftWorkflow: record.workflowName), cached.workflow)
         }
-        return (WorkRequirement(swiftWorkflow: record.workflowName), nil)
+        let workflow = try await store.workflow(name: record.workflowName, version: record.workflowVersion)
+        workflowRecordCache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[key] = (workflow, now)
+        }
+        return (workflow.map { requirement(for: $0) } ?? WorkRequirement(swiftWorkflow: record.workflowName), workflow)
     }
 
     /// True when this process has what the requirement names.
