@@ -40,16 +40,14 @@ enum EventStreamReader {
     }
 
     final class Delegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-        private struct Parser {
-            var pending = Data()
-            var event = "message"
-            var data: [String] = []
+        private struct State {
+            var parser = SSEParser()
             var status: Int?
             var errorBody = Data()
         }
 
         let continuation: AsyncThrowingStream<EventFrame, any Error>.Continuation
-        private let parser = Mutex(Parser())
+        private let state = Mutex(State())
 
         init(continuation: AsyncThrowingStream<EventFrame, any Error>.Continuation) {
             self.continuation = continuation
@@ -58,43 +56,23 @@ enum EventStreamReader {
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                         completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            parser.withLock { $0.status = status }
+            state.withLock { $0.status = status }
             completionHandler(.allow)
         }
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            let frames: [EventFrame] = parser.withLock { p in
-                if let status = p.status, !(200..<300).contains(status) {
-                    if p.errorBody.count < 65_536 { p.errorBody.append(data) }
+            let frames: [EventFrame] = state.withLock { s in
+                if let status = s.status, !(200..<300).contains(status) {
+                    if s.errorBody.count < 65_536 { s.errorBody.append(data) }
                     return []
                 }
-                p.pending.append(data)
-                var out: [EventFrame] = []
-                while let newline = p.pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    var line = String(decoding: p.pending[p.pending.startIndex..<newline], as: UTF8.self)
-                    p.pending.removeSubrange(p.pending.startIndex...newline)
-                    if line.hasSuffix("\r") { line.removeLast() }
-                    if line.isEmpty {
-                        if !p.data.isEmpty { out.append(EventFrame(event: p.event, data: p.data.joined(separator: "\n"))) }
-                        p.event = "message"
-                        p.data = []
-                    } else if line.hasPrefix(":") {
-                        out.append(EventFrame(event: "ping", data: ""))
-                    } else if line.hasPrefix("event:") {
-                        p.event = line.dropFirst("event:".count).trimmingCharacters(in: .whitespaces)
-                    } else if line.hasPrefix("data:") {
-                        var value = String(line.dropFirst("data:".count))
-                        if value.hasPrefix(" ") { value.removeFirst() }
-                        p.data.append(value)
-                    }
-                }
-                return out
+                return s.parser.feed(data)
             }
             for frame in frames { continuation.yield(frame) }
         }
 
         func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-            let (status, body) = parser.withLock { ($0.status, $0.errorBody) }
+            let (status, body) = state.withLock { ($0.status, $0.errorBody) }
             if let status, !(200..<300).contains(status) {
                 continuation.finish(throwing: Refused(status: status, body: String(decoding: body, as: UTF8.self)))
             } else if let error {

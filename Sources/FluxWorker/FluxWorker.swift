@@ -123,7 +123,11 @@ struct WorkerRunner: Sendable {
                 let session = try await connection.ensureSession()
                 var request = try connection.makeRequest("GET", connection.workerPath("connect"), body: nil, token: session.token)
                 request.setValue("text/event-stream", forHTTPHeaderField: "Accept")
-                for try await frame in EventStreamReader.frames(request, idleTimeout: max(5, session.heartbeatInterval * 4)) {
+                let idle = max(5, session.heartbeatInterval * 4)
+                let frames = request.url?.scheme?.lowercased() == "http"
+                    ? NIOEventStream.frames(url: request.url ?? options.serverURL, headers: [("Authorization", "Bearer \(session.token)")], idleTimeout: idle)
+                    : EventStreamReader.frames(request, idleTimeout: idle)
+                for try await frame in frames {
                     switch frame.event {
                     case "connected":
                         backoff.reset()
