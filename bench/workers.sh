@@ -112,7 +112,7 @@ if [[ $FLUX_CORE == 1 ]]; then
     (cd "$dir" && FLUX_SECURITY__AUTH__ALLOW_ANONYMOUS=true "$CORE/flux" workflow register hello.py --server-url "$url" >/dev/null)
     sleep 3
     l=$(load)
-    core=$("$PY" "$BENCH/async_burst.py" --base-url "$url" --namespace default --workflow hello_world --body '"World"' -n 200 \
+    core=$("$PY" "$BENCH/async_burst.py" --base-url "$url" --namespace default --workflow hello_world --body '"World"' -n 200 --submit-concurrency 8 \
         --expect-output 'Hello, World' --max-wait 300 | tail -1) || true
     echo "flux-core workers=1 hello_world load=$l $core"
     kill -TERM "$core_worker" "$core_server" 2>/dev/null || true
