@@ -61,6 +61,8 @@ final class StepOutputs: Sendable {
     var all: [String: JSONValue] {
         let own = values.withLock { $0 }
         guard let parent else { return own }
+        // A map item's layer is empty while its step runs: share the parent's dictionary instead of merging.
+        if own.isEmpty { return parent.all }
         return parent.all.merging(own) { _, local in local }
     }
 }
@@ -75,15 +77,21 @@ struct DocumentRun: Sendable {
     let markers: [String: String]
 
     init(document: WorkflowDocument, environment: InterpreterEnvironment, outputs: StepOutputs = StepOutputs()) {
+        self.init(document: document, environment: environment, outputs: outputs,
+                  markers: Dictionary(document.secrets.map { ($0, "[secret:\($0)]") }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    private init(document: WorkflowDocument, environment: InterpreterEnvironment, outputs: StepOutputs, markers: [String: String]) {
         self.document = document
         self.environment = environment
         self.outputs = outputs
-        markers = Dictionary(document.secrets.map { ($0, "[secret:\($0)]") }, uniquingKeysWith: { first, _ in first })
+        self.markers = markers
     }
 
-    /// The same run with a layer of outputs of its own.
+    /// The same run with a layer of outputs of its own (one per map item, so it is built without recomputing
+    /// anything the run already has).
     func local() -> DocumentRun {
-        DocumentRun(document: document, environment: environment, outputs: StepOutputs(parent: outputs))
+        DocumentRun(document: document, environment: environment, outputs: StepOutputs(parent: outputs), markers: markers)
     }
 
     func run(input: JSONValue) async throws -> JSONValue {
