@@ -335,8 +335,12 @@ struct DocumentRun: Sendable {
         if let registered { secrets.formUnion(registered.options.secretRequests) }
         let options = taskOptions(body, name: name, context, extra: extra, secrets: secrets.sorted(), registered: registered)
         let run = self
-        let definition = TaskDefinition(name: name, options: options) { _, taskContext in
-            try await run.perform(body, name: name, context, taskContext, extra: extra)
+        // A `set` in a document without secrets evaluates to exactly its recorded input: do not evaluate it twice.
+        let inputIsTheValue: Bool
+        if case .set = body.kind, markers.isEmpty, arguments["input_error"] == nil { inputIsTheValue = true } else { inputIsTheValue = false }
+        let definition = TaskDefinition(name: name, options: options) { recorded, taskContext in
+            if inputIsTheValue, let value = recorded["input"] { return value }
+            return try await run.perform(body, name: name, context, taskContext, extra: extra)
         }
         let result = try await definition.invoke(arguments: .object(arguments))
         guard body.isContainer else { return result }
