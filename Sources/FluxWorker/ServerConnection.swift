@@ -141,7 +141,11 @@ final class ServerConnection: Sendable {
         let request = try makeRequest(method, path, body: body, token: token, query: query)
         let data: Data, response: URLResponse
         do {
-            (data, response) = try await http.data(for: request)
+            // In a task of its own: cancelling a URLSession task in flight can crash swift-corelibs-foundation
+            // ("Trying to access a behaviour for a task that in not in the registry"), and a cancelled execution
+            // still wants its last checkpoint delivered.
+            let http = self.http
+            (data, response) = try await Task { try await http.data(for: request) }.value
         } catch {
             throw WorkerError.unreachable("\(method) \(path): \(error.localizedDescription)")
         }
