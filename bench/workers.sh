@@ -65,7 +65,7 @@ run_flux() {  # k
     port=$(free_port); url="http://127.0.0.1:$port"
     local db="${DATABASE_URL:-sqlite:///$dir/flux.db}"
     (cd "$dir" && FLUX_DATABASE_URL="$db" FLUX_WORKERS__EMBEDDED=false FLUX_WORKERS__BOOTSTRAP_TOKEN=$TOKEN FLUX_LOG_LEVEL=warning \
-        "$FLUX" start server --host 127.0.0.1 --port "$port" 2>server.log) &
+        exec "$FLUX" start server --host 127.0.0.1 --port "$port" 2>server.log) &
     PIDS+=($!); local server=$!
     wait_healthy "$url"
     curl -fs -X POST --data-binary @examples/documents/hello_world.yaml "$url/workflows" >/dev/null
@@ -73,7 +73,7 @@ run_flux() {  # k
     local workers=()
     for i in $(seq "$k"); do
         (cd "$dir" && FLUX_WORKERS__BOOTSTRAP_TOKEN=$TOKEN FLUX_LOG_LEVEL=warning \
-            "$FLUX" start worker "bench-w$i" --server-url "$url" --concurrency "$CONCURRENCY" 2>"worker$i.log") &
+            exec "$FLUX" start worker "bench-w$i" --server-url "$url" --concurrency "$CONCURRENCY" 2>"worker$i.log") &
         PIDS+=($!); workers+=($!)
     done
     for _ in $(seq 200); do
@@ -103,11 +103,11 @@ if [[ $FLUX_CORE == 1 ]]; then
     port=$(free_port); url="http://127.0.0.1:$port"
     cp bench/hello.py "$dir/hello.py"
     (cd "$dir" && FLUX_SECURITY__AUTH__ALLOW_ANONYMOUS=true FLUX_WORKERS__BOOTSTRAP_TOKEN=$TOKEN \
-        "$CORE/flux" start server --host 127.0.0.1 --port "$port" >server.log 2>&1) &
+        exec "$CORE/flux" start server --host 127.0.0.1 --port "$port" >server.log 2>&1) &
     PIDS+=($!); core_server=$!
     wait_healthy "$url"
     (cd "$dir" && FLUX_SECURITY__AUTH__ALLOW_ANONYMOUS=true FLUX_WORKERS__BOOTSTRAP_TOKEN=$TOKEN \
-        "$CORE/flux" start worker bench-w1 --server-url "$url" >worker.log 2>&1) &
+        exec "$CORE/flux" start worker bench-w1 --server-url "$url" >worker.log 2>&1) &
     PIDS+=($!); core_worker=$!
     (cd "$dir" && FLUX_SECURITY__AUTH__ALLOW_ANONYMOUS=true "$CORE/flux" workflow register hello.py --server-url "$url" >/dev/null)
     sleep 3
@@ -116,4 +116,5 @@ if [[ $FLUX_CORE == 1 ]]; then
         --expect-output 'Hello, World' --max-wait 300 | tail -1) || true
     echo "flux-core workers=1 hello_world load=$l $core"
     kill -TERM "$core_worker" "$core_server" 2>/dev/null || true
+    wait "$core_worker" "$core_server" 2>/dev/null || true
 fi
