@@ -99,7 +99,7 @@ let package = Package(
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "FluxHTTPTests", dependencies: ["FluxCore"], swiftSettings: strict),
-        .testTarget(name: "FluxProofsTests", dependencies: ["FluxCore"], exclude: ["Scripts", "Fixtures"], swiftSettings: strict),
+        .testTarget(name: "FluxProofsTests", dependencies: ["FluxCore"], exclude: ["Scripts"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

