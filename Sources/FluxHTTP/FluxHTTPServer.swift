@@ -66,7 +66,7 @@ public struct FluxHTTPServer: Sendable {
     }
 
     /// The router with every route; exposed to the module for tests that want no socket.
-    func makeRouter(coordinator: ShutdownCoordinator) -> Router<BasicRequestContext> {
+    func makeRouter(coordinator: ShutdownCoordinator) -> Router<FluxRequestContext> {
         let security = service.environment.configuration.security
         let metrics = ServerMetrics()
         let routes = Routes(
@@ -74,8 +74,9 @@ public struct FluxHTTPServer: Sendable {
             input: RequestInput(maxBodyBytes: security.maxBodyBytes),
             auth: BearerToken(expected: security.authToken, setting: "security.auth_token"),
             admin: BearerToken(expected: security.adminToken, setting: "security.admin_token", required: true),
+            limits: ClientLimits(maxOpenStreams: security.maxOpenStreams, maxExecutionsPerClient: security.maxExecutionsPerClient),
             heartbeat: heartbeat, logger: logger)
-        typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+        typealias Handler = @Sendable (Request, FluxRequestContext) async throws -> Response
         var table: [(method: HTTPRequest.Method, path: String, handler: Handler)] = [
             (.get, "/health", { _, _ in JSONResponse.make(["status": "ok"]) }),
             (.get, "/ready", routes.ready),
@@ -119,7 +120,7 @@ public struct FluxHTTPServer: Sendable {
             ]
         }
 
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: FluxRequestContext.self)
         // Middleware first: routes capture the middleware added before them.
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware(logger: logger, routes: RouteTable(table.map { ($0.method, $0.path) })))
