@@ -16,8 +16,8 @@ struct CrashLoopTests {
             "/usr/bin/env",
             ["python3", ProofPaths.script("scripts/crash-loop.py"), "--flux", try ProofPaths.flux.path, "--mode", mode,
              "--kills", String(Self.kills), "--batch", "6", "--min-delay", "0.05", "--max-delay", "0.6", "--seed", "7",
-             "--finish-timeout", "40"],
-            environment: cleanEnvironment, timeout: .seconds(90))
+             "--finish-timeout", "100"],
+            environment: cleanEnvironment, timeout: .seconds(150))
         let summary = try finished.summary()
         #expect(finished.status == 0, "harness exit \(finished.status): \(finished.stdout.suffix(3000)) \(finished.stderr.suffix(2000))")
         #expect(summary.int("violations") == 0, "violations: \(summary["first_violations"] ?? "")")
@@ -28,6 +28,7 @@ struct CrashLoopTests {
         #expect((summary.int("executions_in_store") ?? 0) >= acknowledged)
         #expect(summary.int("ledger_lines") ?? 0 >= acknowledged * 10)
         #expect(summary["integrity_check"] as? String == "ok")
-        #expect(ContinuousClock.now - started < .seconds(60))
+        // Typically 10-30 s; the bound catches a hang, with room for a machine shared with other builds.
+        #expect(ContinuousClock.now - started < .seconds(120))
     }
 }
