@@ -359,13 +359,10 @@ class Harness:
             time.sleep(0.02)
         raise HarnessError("flux start server did not log its address in time")
 
-    def start(self, submit):
+    def start(self, submit, recover):
         if self.o.mode == "server":
             return self.start_server(submit)
-        # Embedded: mostly the MCP server, sometimes `flux recover` when there is nothing new to submit.
-        if not submit and self.rng.random() < 0.3:
-            return self.start_recover()
-        return self.start_mcp(submit)
+        return self.start_recover() if recover else self.start_mcp(submit)
 
     # ---- the loop
 
@@ -400,8 +397,11 @@ class Harness:
         self.flux_run("workflow", "register", "crash_loop.yaml")
         while len(self.kills) < self.o.kills:
             backlog = len(self.unfinished())
-            submit = self.new_inputs(self.o.batch) if backlog < self.o.max_backlog and self.tags < self.o.max_executions else []
-            process = self.current = self.start(submit)
+            # Embedded mode: one restart in five is `flux recover`, which submits nothing.
+            recover = self.o.mode == "embedded" and self.rng.random() < 0.2
+            wanted = backlog < self.o.max_backlog and self.tags < self.o.max_executions and not recover
+            submit = self.new_inputs(self.o.batch) if wanted else []
+            process = self.current = self.start(submit, recover)
             time.sleep(self.rng.uniform(self.o.min_delay, self.o.max_delay))
             self.kill(process)
             if self.o.verbose:
