@@ -26,6 +26,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -494,14 +495,18 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work-dir")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--cleanup", action="store_true", help="remove the work directory when there is no violation")
     options = parser.parse_args()
     try:
         summary = Harness(options).run()
     except (HarnessError, OSError, subprocess.SubprocessError, sqlite3.Error) as error:
         print(json.dumps({"error": str(error)}), flush=True)
         return 2
+    ok = summary["violations"] == 0 and summary["executions_acknowledged"] > 0
+    if ok and options.cleanup:
+        shutil.rmtree(summary["work_dir"], ignore_errors=True)
     print(json.dumps(summary, indent=2), flush=True)
-    return 0 if summary["violations"] == 0 and summary["executions_acknowledged"] > 0 else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ struct CrashLoopTests {
             "/usr/bin/env",
             ["python3", ProofPaths.script("scripts/crash-loop.py"), "--flux", try ProofPaths.flux.path, "--mode", mode,
              "--kills", String(Self.kills), "--batch", "6", "--min-delay", "0.05", "--max-delay", "0.6", "--seed", "7",
-             "--finish-timeout", "100"],
+             "--finish-timeout", "100", "--cleanup"],
             environment: cleanEnvironment, timeout: .seconds(150))
         let summary = try finished.summary()
         #expect(finished.status == 0, "harness exit \(finished.status): \(finished.stdout.suffix(3000)) \(finished.stderr.suffix(2000))")

@@ -24,6 +24,7 @@ import os
 import random
 import re
 import select
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -1066,6 +1067,7 @@ def main():
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--mutations", type=int, default=300, help="randomly damaged example documents")
     parser.add_argument("--families", action="store_true", help="print the cases per family as well")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory even when every case passed")
     o = parser.parse_args()
     o.flux = os.path.abspath(o.flux)
     run = Run(o)
@@ -1076,6 +1078,9 @@ def main():
         return 2
     if o.families:
         summary["per_family"] = {k: {"passed": a, "failed": b} for k, (a, b) in sorted(run.results.items())}
+    if ok and not o.keep:
+        shutil.rmtree(run.dir, ignore_errors=True)
+        summary["work_dir"] = None
     print(json.dumps(summary, indent=2))
     return 0 if ok else 1
 
