@@ -366,6 +366,8 @@ struct DocumentRun: Sendable {
         if o.cache { options.cache = true }
         if o.metadata { options.metadata = true }
         options.secretRequests = secrets
+        // A `set` only computes: it need not wait for earlier completions to be committed before it runs.
+        if case .set = body.kind { options.sideEffectFree = true }
         if let fallback = o.fallback {
             let run = self
             let wraps = body.isContainer
