@@ -28,7 +28,6 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", .upToNextMinor(from: "0.12.1")),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Already resolved through Hummingbird; FluxWorker reads the server's event stream with it.
@@ -79,7 +78,6 @@ let package = Package(
             dependencies: ["FluxService",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
-                           .product(name: "MultipartKit", package: "multipart-kit"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Logging", package: "swift-log"),
@@ -119,6 +117,7 @@ let package = Package(
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "FluxHTTPTests", dependencies: ["FluxCore"], swiftSettings: strict),
+        .testTarget(name: "FluxProofsTests", dependencies: ["FluxCore"], exclude: ["Scripts"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

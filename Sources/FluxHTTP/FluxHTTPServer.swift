@@ -72,7 +72,7 @@ public struct FluxHTTPServer: Sendable {
     }
 
     /// The router with every route; exposed to the module for tests that want no socket.
-    func makeRouter(coordinator: ShutdownCoordinator) -> Router<BasicRequestContext> {
+    func makeRouter(coordinator: ShutdownCoordinator) -> Router<FluxRequestContext> {
         let security = service.environment.configuration.security
         let metrics = ServerMetrics()
         let routes = Routes(
@@ -80,12 +80,13 @@ public struct FluxHTTPServer: Sendable {
             input: RequestInput(maxBodyBytes: security.maxBodyBytes),
             auth: BearerToken(expected: security.authToken, setting: "security.auth_token"),
             admin: BearerToken(expected: security.adminToken, setting: "security.admin_token", required: true),
+            limits: ClientLimits(maxOpenStreams: security.maxOpenStreams, maxExecutionsPerClient: security.maxExecutionsPerClient),
             heartbeat: heartbeat, logger: logger)
         let workerRoutes = WorkerRoutes(
             service: service, coordinator: coordinator, input: RequestInput(maxBodyBytes: security.maxBodyBytes),
             bootstrap: BearerToken(expected: service.environment.configuration.workers.bootstrapToken, setting: "workers.bootstrap_token", required: true),
             ping: .milliseconds(Int(max(0.05, service.environment.configuration.workers.heartbeatInterval) * 1000)))
-        typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+        typealias Handler = @Sendable (Request, FluxRequestContext) async throws -> Response
         var table: [(method: HTTPRequest.Method, path: String, handler: Handler)] = [
             (.get, "/health", { _, _ in JSONResponse.make(["status": "ok"]) }),
             (.get, "/ready", routes.ready),
@@ -141,7 +142,7 @@ public struct FluxHTTPServer: Sendable {
             ]
         }
 
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: FluxRequestContext.self)
         // Middleware first: routes capture the middleware added before them.
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware(logger: logger, routes: RouteTable(table.map { ($0.method, $0.path) })))

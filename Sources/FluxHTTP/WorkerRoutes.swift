@@ -16,7 +16,7 @@ struct WorkerRoutes: Sendable {
     /// How often a worker's event stream sends `: ping`.
     let ping: Duration
 
-    typealias Context = BasicRequestContext
+    typealias Context = FluxRequestContext
 
     func register(_ request: Request, _ context: Context) async throws -> Response {
         try bootstrap.check(request)

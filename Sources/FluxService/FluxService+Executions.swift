@@ -13,8 +13,10 @@ public enum RunMode: String, Sendable, CaseIterable, Codable {
 }
 
 extension FluxService {
-    /// Starts an execution of the latest (or given) version of a workflow.
-    public func run(workflow name: String, version: Int? = nil, input: JSONValue, mode: RunMode) async throws(ServiceError) -> ExecutionSnapshot {
+    /// Starts (`.async`, `.stream`) or runs to its end or pause (`.sync`) a new execution. `executionID` chooses
+    /// the id instead of a new random one.
+    public func run(workflow name: String, version: Int? = nil, input: JSONValue, mode: RunMode,
+                    executionID: String? = nil) async throws(ServiceError) -> ExecutionSnapshot {
         do {
             if case .workers = placement, let workflow = try await store.workflow(name: name, version: version), dispatchesToWorkers(workflow) {
                 return try await runOnWorkers(workflow, input: input, mode: mode)
@@ -32,9 +34,9 @@ extension FluxService {
             }
             switch mode {
             case .sync:
-                return try await engine.run(workflow: name, version: definition.version, input: input)
+                return try await engine.run(workflow: name, version: definition.version, input: input, executionID: executionID)
             case .async, .stream:
-                let record = try await engine.create(workflow: name, version: definition.version, input: input)
+                let record = try await engine.create(workflow: name, version: definition.version, input: input, executionID: executionID)
                 await engine.start(executionID: record.id)
                 return ExecutionSnapshot(record: record, events: [])
             }

@@ -406,9 +406,15 @@ public actor FluxEngine {
 
     /// Takes over every execution whose owner has died (same host) or whose lease has lapsed, and runs
     /// each in the background. Returns their ids.
+    ///
+    /// With `includingQueued` (the default) it also starts the CREATED executions nobody has claimed: an async
+    /// run is recorded before it is started, so a process killed in between leaves one behind, and nothing
+    /// else would ever run it. Pass `false` where another component (a dispatcher to workers) owns CREATED ones.
     @discardableResult
-    public func recoverAbandoned() async throws -> [String] {
-        let active = try await store.executions(inStates: [.claimed, .running, .resuming, .cancelling], limit: 10_000)
+    public func recoverAbandoned(includingQueued: Bool = true) async throws -> [String] {
+        var states: Set<ExecutionState> = [.claimed, .running, .resuming, .cancelling]
+        if includingQueued { states.insert(.created) }
+        let active = try await store.executions(inStates: states, limit: 10_000)
         var recovered: [String] = []
         for record in active where running[record.id] == nil && isAbandoned(record) {
             // Leave alone what this process cannot run (a Swift workflow compiled into another binary).
@@ -417,7 +423,8 @@ public actor FluxEngine {
             }
             guard let claimed = try await store.claim(
                 executionID: record.id, expectedGeneration: record.claimGeneration, fromStates: [record.state],
-                owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: record.state == .claimed ? .running : nil)
+                owner: ownerID, leaseExpiresAt: leaseDeadline(),
+                newState: record.state == .claimed || record.state == .created ? .running : nil)
             else { continue }
             recovered.append(record.id)
             logger.info("recovering execution \(record.id) of \(record.workflowName) left \(record.state.rawValue) by \(record.owner ?? "nobody")")
