@@ -19,7 +19,7 @@ extension FluxService {
                     executionID: String? = nil) async throws(ServiceError) -> ExecutionSnapshot {
         do {
             if case .workers = placement, let workflow = try await store.workflow(name: name, version: version), dispatchesToWorkers(workflow) {
-                return try await runOnWorkers(workflow, input: input, mode: mode)
+                return try await runOnWorkers(workflow, input: input, mode: mode, executionID: executionID)
             }
             guard let definition = try await definition(name: name, version: version) else {
                 throw ServiceError(.notFound, "no workflow named \(name)\(version.map { " with version \($0)" } ?? ""); register it first")

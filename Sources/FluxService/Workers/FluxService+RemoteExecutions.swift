@@ -6,7 +6,7 @@ import Foundation
 /// and wakes the dispatcher; a sync caller waits for the worker's checkpoints (which notify this process).
 extension FluxService {
     /// Records a CREATED execution for workers; sync waits until it finishes or pauses.
-    func runOnWorkers(_ workflow: WorkflowRecord, input: JSONValue, mode: RunMode) async throws -> ExecutionSnapshot {
+    func runOnWorkers(_ workflow: WorkflowRecord, input: JSONValue, mode: RunMode, executionID: String? = nil) async throws -> ExecutionSnapshot {
         if let schema = workflow.inputSchema {
             let violations = try InputSchemaValidator(schema: schema).violations(of: input)
             if !violations.isEmpty {
@@ -14,7 +14,7 @@ extension FluxService {
                     + violations.map { String(describing: $0) }.joined(separator: "; "))
             }
         }
-        let record = ExecutionRecord(id: ExecutionRecord.newID(), workflowName: workflow.name, workflowVersion: workflow.version,
+        let record = ExecutionRecord(id: executionID ?? ExecutionRecord.newID(), workflowName: workflow.name, workflowVersion: workflow.version,
                                      state: .created, input: input)
         try await store.createExecution(record, events: [])
         dispatchSignal.fire()
