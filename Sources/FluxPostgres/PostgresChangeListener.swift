@@ -10,7 +10,8 @@ enum PostgresChangeListener {
     /// The channel is this prefix and the schema holding the tables (`flux_changes_public`).
     static let channelPrefix = "flux_changes_"
 
-    /// Listens until the task is cancelled. `ready` is called once the first LISTEN is in place.
+    /// Listens until the task is cancelled. `ready` is called once, when the first LISTEN is in place or
+    /// the first attempt has failed.
     static func run(first: PostgresConnection, channel: String, reconnect: @Sendable () async throws -> PostgresConnection,
                     feed: ExecutionChangeBroadcaster, logger: Logger, ready: @Sendable () -> Void) async {
         var pending: PostgresConnection? = first
@@ -47,6 +48,12 @@ enum PostgresChangeListener {
                 try? await connection.close()
             } catch {
                 if Task.isCancelled { break }
+                // A first LISTEN that fails must not hold up connect(): the store works without its feed
+                // while this loop keeps retrying.
+                if !announcedReady {
+                    announcedReady = true
+                    ready()
+                }
                 logger.warning("the PostgreSQL change feed lost its connection; reconnecting in \(delay): \(PostgresStore.describe(error))")
             }
             if Task.isCancelled { break }
