@@ -79,6 +79,42 @@ enum PostgresMigrations {
                 updated_at DOUBLE PRECISION NOT NULL
             )
             """,
+            // A commit in one round trip: the guards, the events and the update, with the row locked
+            // from the first statement to the last (what `PostgresStore.commit` documents). The caller
+            // turns `o_found`, `o_generation` and `o_applied` into its errors and outcome.
+            """
+            CREATE FUNCTION flux_commit(
+                p_id TEXT, p_generation BIGINT, p_expected TEXT[], p_state TEXT, p_output TEXT, p_release BOOLEAN,
+                p_now DOUBLE PRECISION, p_sequences BIGINT[], p_event_ids TEXT[], p_types TEXT[], p_sources TEXT[],
+                p_names TEXT[], p_values TEXT[], p_times DOUBLE PRECISION[],
+                OUT o_found BOOLEAN, OUT o_state TEXT, OUT o_generation BIGINT, OUT o_applied BOOLEAN
+            ) LANGUAGE plpgsql AS $$
+            BEGIN
+                o_found := false;
+                o_applied := false;
+                SELECT e.state, e.claim_generation INTO o_state, o_generation
+                FROM executions AS e WHERE e.id = p_id FOR UPDATE;
+                IF NOT FOUND THEN RETURN; END IF;
+                o_found := true;
+                IF p_generation IS NOT NULL AND o_generation <> p_generation THEN RETURN; END IF;
+                IF p_expected IS NOT NULL AND NOT (o_state = ANY (p_expected)) THEN RETURN; END IF;
+                IF cardinality(p_sequences) > 0 THEN
+                    INSERT INTO execution_events (execution_id, sequence, event_id, type, source_id, name, value, time)
+                    SELECT p_id, * FROM unnest(p_sequences, p_event_ids, p_types, p_sources, p_names, p_values, p_times)
+                    ON CONFLICT (execution_id, sequence) DO NOTHING;
+                END IF;
+                UPDATE executions AS e
+                SET state = COALESCE(p_state, e.state), output = COALESCE(p_output, e.output),
+                    last_sequence = GREATEST(e.last_sequence, COALESCE((SELECT max(s) FROM unnest(p_sequences) AS s), 0)),
+                    updated_at = p_now,
+                    owner = CASE WHEN p_release THEN NULL ELSE e.owner END,
+                    lease_expires_at = CASE WHEN p_release THEN NULL ELSE e.lease_expires_at END
+                WHERE e.id = p_id;
+                o_state := COALESCE(p_state, o_state);
+                o_applied := true;
+            END
+            $$
+            """,
             // The change feed: every new execution, and every change of state or of the last event
             // sequence, is announced on the schema's channel when its transaction commits. Lease
             // renewals (heartbeats) are not announced.

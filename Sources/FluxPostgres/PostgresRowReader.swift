@@ -28,7 +28,8 @@ struct PostgresRowReader: StoreColumnReader {
         do {
             return try row[index].decode(T.self)
         } catch {
-            throw corrupt(column, "cannot be read as \(T.self): \(error)")
+            // PostgresDecodingError's description is deliberately empty: name the type that was found.
+            throw corrupt(column, "cannot be read as \(T.self) (it holds \(row[index].bytes == nil ? "NULL" : "a value of type \(row[index].dataType)"))")
         }
     }
 
@@ -38,6 +39,7 @@ struct PostgresRowReader: StoreColumnReader {
     func double(_ index: Int, _ column: String) throws -> Double { try decode(Double.self, index, column) }
     func optionalDouble(_ index: Int, _ column: String) throws -> Double? { try decode(Double?.self, index, column) }
     func bytes(_ index: Int, _ column: String) throws -> Data { try decode(Data.self, index, column) }
+    func bool(_ index: Int, _ column: String) throws -> Bool { try decode(Bool.self, index, column) }
 }
 
 /// Row decoding for the store's queries: FluxCore's ``StoredRows`` over PostgresNIO rows.

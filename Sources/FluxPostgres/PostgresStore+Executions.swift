@@ -12,22 +12,24 @@ extension PostgresStore {
     ///
     /// - Throws: ``StoreError/duplicateExecution(_:)`` when the id exists.
     public func createExecution(_ record: ExecutionRecord, events: [ExecutionEvent]) async throws {
-        let insert: PostgresQuery = """
-            INSERT INTO executions (\(unescaped: PostgresRows.executionColumns))
-            VALUES (\(record.id), \(record.workflowName), \(record.workflowVersion), \(record.state.rawValue),
-                    \(record.input.canonicalJSON), \(record.output.canonicalJSON), \(record.owner), \(record.claimGeneration),
-                    \(record.leaseExpiresAt?.storeSeconds), \(events.map(\.sequence).max() ?? 0),
-                    \(record.createdAt.storeSeconds), \(record.updatedAt.storeSeconds))
+        // One statement (so one round trip and its own transaction): the row, then its events.
+        let query: PostgresQuery = """
+            WITH created AS (
+                INSERT INTO executions (\(unescaped: PostgresRows.executionColumns))
+                VALUES (\(record.id), \(record.workflowName), \(record.workflowVersion), \(record.state.rawValue),
+                        \(record.input.canonicalJSON), \(record.output.canonicalJSON), \(record.owner), \(record.claimGeneration),
+                        \(record.leaseExpiresAt?.storeSeconds), \(events.map(\.sequence).max() ?? 0),
+                        \(record.createdAt.storeSeconds), \(record.updatedAt.storeSeconds))
+                RETURNING id)
+            INSERT INTO execution_events (execution_id, \(unescaped: PostgresRows.eventColumns))
+            SELECT created.id, e.* FROM created, unnest(
+                \(events.map(\.sequence))::bigint[], \(events.map(\.id))::text[], \(events.map(\.type.rawValue))::text[],
+                \(events.map(\.sourceID))::text[], \(events.map(\.name))::text[], \(events.map(\.value.canonicalJSON))::text[],
+                \(events.map(\.time.storeSeconds))::float8[]) AS e
+            ON CONFLICT (execution_id, sequence) DO NOTHING
             """
         do {
-            if events.isEmpty {
-                _ = try await untranslatedRows(insert)
-            } else {
-                try await untranslatedTransaction { connection in
-                    try await connection.query(insert, logger: logger)
-                    try await Self.insert(events, executionID: record.id, on: connection, logger: logger)
-                }
-            }
+            _ = try await untranslatedRows(query)
         } catch {
             // unique_violation: the events skip conflicts, so only the execution's id can collide.
             if Self.sqlState(of: error) == "23505" { throw StoreError.duplicateExecution(record.id) }
@@ -57,8 +59,9 @@ extension PostgresStore {
             """).map { try PostgresRows.event($0, executionID: executionID) }
     }
 
-    /// Appends events and updates the row in one transaction, holding the row's lock (`SELECT … FOR UPDATE`)
-    /// from the guards to the update.
+    /// Appends events and updates the row in one transaction, in one round trip: the schema's
+    /// `flux_commit` function locks the row (`SELECT … FOR UPDATE`), checks the guards, inserts the events
+    /// and updates the row, so the guards and the writes see the same row.
     ///
     /// In order: an unknown execution throws ``StoreError/executionNotFound(_:)``; a `claimGeneration`
     /// other than the stored one throws ``StoreError/staleClaim(executionID:)``; a stored state outside
@@ -71,32 +74,21 @@ extension PostgresStore {
     /// ```
     public func commit(_ commit: ExecutionCommit) async throws -> CommitOutcome {
         let id = commit.executionID
-        return try await transaction { connection in
-            let locked = try await connection.query(
-                "SELECT state, claim_generation FROM executions WHERE id = \(id) FOR UPDATE", logger: logger).collect()
-            guard let row = locked.first else { throw StoreError.executionNotFound(id) }
-            let r = PostgresRowReader(row, table: "executions", key: id)
-            let current = try r.state(0, "state")
-            if let expected = commit.claimGeneration, try r.int(1, "claim_generation") != expected {
-                throw StoreError.staleClaim(executionID: id)
-            }
-            if let expectedStates = commit.expectedStates, !expectedStates.contains(current) {
-                return CommitOutcome(applied: false, state: current)
-            }
-            try await Self.insert(commit.events, executionID: id, on: connection, logger: logger)
-            let state = commit.state ?? current
-            let release = commit.releaseOwnership
-            try await connection.query("""
-                UPDATE executions
-                SET state = \(state.rawValue), output = COALESCE(\(commit.output?.canonicalJSON), output),
-                    last_sequence = GREATEST(last_sequence, \(commit.events.map(\.sequence).max() ?? 0)),
-                    updated_at = \(Date().storeSeconds),
-                    owner = CASE WHEN \(release) THEN NULL ELSE owner END,
-                    lease_expires_at = CASE WHEN \(release) THEN NULL ELSE lease_expires_at END
-                WHERE id = \(id)
-                """, logger: logger)
-            return CommitOutcome(applied: true, state: state)
+        let events = commit.events
+        let result = try await rows("""
+            SELECT o_found, o_state, o_generation, o_applied FROM flux_commit(
+                \(id), \(commit.claimGeneration), \(commit.expectedStates.map { $0.map(\.rawValue).sorted() }), \(commit.state?.rawValue),
+                \(commit.output?.canonicalJSON), \(commit.releaseOwnership), \(Date().storeSeconds),
+                \(events.map(\.sequence)), \(events.map(\.id)), \(events.map(\.type.rawValue)), \(events.map(\.sourceID)),
+                \(events.map(\.name)), \(events.map(\.value.canonicalJSON)), \(events.map(\.time.storeSeconds)))
+            """)
+        guard let row = result.first else { throw StoreError.unavailable("flux_commit returned no row for \(id)") }
+        let r = PostgresRowReader(row, table: "executions", key: id)
+        guard try r.bool(0, "found") else { throw StoreError.executionNotFound(id) }
+        if let expected = commit.claimGeneration, try r.int(2, "claim_generation") != expected {
+            throw StoreError.staleClaim(executionID: id)
         }
+        return CommitOutcome(applied: try r.bool(3, "applied"), state: try r.state(1, "state"))
     }
 
     /// A page of executions, newest first by `(created_at, id)`; `limit` is clamped to 1...1000. The
@@ -245,19 +237,5 @@ extension PostgresStore {
     func count(_ query: PostgresQuery) async throws -> Int {
         guard let row = try await rows(query).first else { return 0 }
         return try PostgresRowReader(row, table: "(count)", key: "?").int(0, "count")
-    }
-
-    /// Inserts events in one statement (arrays unnested server-side); stored sequences are skipped.
-    static func insert(_ events: [ExecutionEvent], executionID: String, on connection: PostgresConnection,
-                       logger: Logger) async throws {
-        guard !events.isEmpty else { return }
-        try await connection.query("""
-            INSERT INTO execution_events (execution_id, \(unescaped: PostgresRows.eventColumns))
-            SELECT \(executionID), * FROM unnest(
-                \(events.map(\.sequence))::bigint[], \(events.map(\.id))::text[], \(events.map(\.type.rawValue))::text[],
-                \(events.map(\.sourceID))::text[], \(events.map(\.name))::text[], \(events.map(\.value.canonicalJSON))::text[],
-                \(events.map(\.time.storeSeconds))::float8[])
-            ON CONFLICT (execution_id, sequence) DO NOTHING
-            """, logger: logger)
     }
 }

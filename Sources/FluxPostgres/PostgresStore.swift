@@ -172,22 +172,19 @@ public final class PostgresStore: FluxStore, ExecutionChangeFeed, Sendable {
     /// Runs `body` in a transaction (READ COMMITTED) on one pool connection: COMMIT when it returns,
     /// ROLLBACK when it throws. The store's own errors pass through unchanged.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await translatingErrors { try await untranslatedTransaction(body) }
-    }
-
-    /// ``transaction(_:)`` with PostgresNIO's errors as they are.
-    func untranslatedTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            let value: T
-            do {
-                value = try await body(connection)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+        try await translatingErrors {
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                let value: T
+                do {
+                    value = try await body(connection)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+                try await connection.query("COMMIT", logger: logger)
+                return value
             }
-            try await connection.query("COMMIT", logger: logger)
-            return value
         }
     }
 

@@ -228,5 +228,46 @@ struct ExecutionTests {
             }
             #expect(try await store.countExecutionsByState() == [.running: 3, .completed: 1, .failed: 1])
         },
+        ContractCheck("concurrent commits from two stores all land, and failures stay isolated") { lab in
+            let stores = [try await lab.open(), try await lab.open()]
+            let ids = (0..<20).map { _ in ExecutionRecord.newID() }
+            for id in ids { try await stores[0].createExecution(makeRecord(id: id, state: .running), events: []) }
+            let claimed = try #require(try await stores[0].claim(
+                executionID: ids[0], expectedGeneration: 0, fromStates: [.running], owner: "me",
+                leaseExpiresAt: Date() + 60, newState: nil))
+            enum Result: Sendable, Equatable { case applied, stale, notFound }
+            let results = try await withThrowingTaskGroup(of: Result.self) { group in
+                for n in 0..<200 {
+                    let id = ids[n % 20]
+                    group.addTask {
+                        _ = try await stores[n % 2].commit(ExecutionCommit(
+                            executionID: id, events: [makeEvent(n / 20 + 1, value: .int(n))],
+                            claimGeneration: id == ids[0] ? claimed.claimGeneration : nil))
+                        return .applied
+                    }
+                    if n % 20 == 0 {
+                        group.addTask {
+                            do {
+                                _ = try await stores[0].commit(ExecutionCommit(executionID: ids[0], events: [makeEvent(99)], claimGeneration: 0))
+                                return .applied
+                            } catch StoreError.staleClaim { return .stale }
+                        }
+                        group.addTask {
+                            do {
+                                _ = try await stores[1].commit(ExecutionCommit(executionID: "missing-\(n)", events: [makeEvent(1)]))
+                                return .applied
+                            } catch StoreError.executionNotFound { return .notFound }
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Result: Int]()) { $0[$1, default: 0] += 1 }
+            }
+            #expect(results == [.applied: 200, .stale: 10, .notFound: 10])
+            for id in ids {
+                #expect(try await stores[1].events(executionID: id, after: 0).map(\.sequence) == Array(1...10))
+                #expect(try await stores[1].execution(id: id)?.lastSequence == 10)
+            }
+            #expect(try await stores[1].counts() == (executions: 20, events: 200))
+        },
     ]
 }
