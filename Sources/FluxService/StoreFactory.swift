@@ -13,9 +13,13 @@ import Logging
 /// // postgresql://flux:…@db:5432/flux → PostgresStore (schema created or migrated, change feed started)
 /// ```
 public enum StoreFactory {
+    /// - Parameter logger: where the PostgreSQL store reports migrations and lost connections; by default
+    ///   stderr (stdout may carry a command's output or a protocol).
     /// - Throws: ``StoreFactoryError`` for a `database_url` that is malformed or names a server that
     ///   cannot be used, saying what was wrong and what to do.
-    public static func open(configuration: FluxConfiguration, logger: Logger = Logger(label: "flux.store")) async throws -> any FluxStore {
+    public static func open(configuration: FluxConfiguration,
+                            logger: Logger = Logger(label: "flux.store") { StreamLogHandler.standardError(label: $0) })
+        async throws -> any FluxStore {
         switch try configuration.databaseLocation() {
         case .sqlite:
             return try FluxEnvironment.openStore(configuration: configuration)
