@@ -392,34 +392,17 @@ public final class FluxMCPServer: Sendable {
     }
 
     /// Delivers the execution's events after `after` in order until it has finished or paused and every event is
-    /// delivered. Like `FluxService.watch`, but it re-reads the store after a short, growing pause (2 ms up to
-    /// 100 ms) instead of waiting a whole poll interval: a commit that lands between the read and the wait does
-    /// not wake `waitForChange`, which cost short runs 100 ms.
+    /// delivered (``FluxService/watch(executionID:after:)``).
     static func follow(_ service: FluxService, executionID: String, after: Int,
                        _ onEvent: (ExecutionEvent) async -> Void) async throws {
-        var last = after
-        var pause = Duration.milliseconds(2)
-        while true {
-            try Task.checkCancellation()
-            let record: ExecutionRecord
-            let events: [ExecutionEvent]
-            do {
-                guard let found = try await service.store.execution(id: executionID) else {
-                    throw ServiceError(.notFound, "no execution with id \(executionID)")
-                }
-                record = found
-                events = try await service.store.events(executionID: executionID, after: last)
-            } catch {
-                throw ServiceError.wrap(error)
-            }
-            for event in events {
+        do {
+            for try await event in service.watch(executionID: executionID, after: after) {
                 await onEvent(event)
-                last = event.sequence
             }
-            if record.state.isTerminal || record.state == .paused, last >= record.lastSequence { return }
-            pause = events.isEmpty ? min(pause * 2, .milliseconds(100)) : .milliseconds(2)
-            await service.engine.waitForChange(executionID: executionID, timeout: pause)
+        } catch {
+            throw ServiceError.wrap(error)
         }
+        try Task.checkCancellation()
     }
 
     /// The number of top-level steps of a document workflow (the progress total), if known.

@@ -110,6 +110,8 @@ extension FluxService {
                 var last = after
                 do {
                     while !Task.isCancelled {
+                        let ticket = engine.changeTicket(executionID: executionID)
+                        defer { engine.discard(ticket) }
                         guard let record = try await store.execution(id: executionID) else {
                             throw ServiceError(.notFound, "no execution with id \(executionID)")
                         }
@@ -119,7 +121,7 @@ extension FluxService {
                             last = event.sequence
                         }
                         if (record.state.isTerminal || record.state == .paused), last >= record.lastSequence { break }
-                        await engine.waitForChange(executionID: executionID, timeout: .milliseconds(100))
+                        await engine.waitForChange(ticket, timeout: .milliseconds(100))
                     }
                     continuation.finish()
                 } catch {

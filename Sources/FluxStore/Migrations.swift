@@ -68,8 +68,22 @@ enum StoreMigrations {
                 """)
         }
 
+        // A finished execution never needs finding by state quickly, but most executions are finished: an index
+        // of every row by state costs each execution one more B-tree page per commit (about 12% of a durable
+        // hello_world's CPU). Index only the unsettled ones, which recovery and dispatch look for.
+        migrator.registerMigration("v2_index_only_unsettled_states") { db in
+            try db.execute(sql: """
+                DROP INDEX IF EXISTS executions_by_state;
+                CREATE INDEX executions_unsettled ON executions(state, created_at, id) WHERE \(unsettledCondition);
+                """)
+        }
+
         return migrator
     }()
+
+    /// The condition of the partial index `executions_unsettled`. A query can use that index only when its own
+    /// WHERE clause contains this exact term (SQLite matches partial-index conditions textually).
+    static let unsettledCondition = "state NOT IN ('COMPLETED', 'FAILED', 'CANCELLED')"
 
     /// Runs the migrations that have not run yet.
     ///

@@ -111,6 +111,7 @@ extension SQLiteStore {
             if let state = query.state {
                 conditions.append("state = ?")
                 arguments += [state.rawValue]
+                if !state.isTerminal { conditions.append(StoreMigrations.unsettledCondition) }
             }
             if let after {
                 conditions.append("(created_at, id) < (?, ?)")
@@ -141,9 +142,10 @@ extension SQLiteStore {
             let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
             var arguments = StatementArguments(names)
             arguments += [limit]
+            let unsettledOnly = states.allSatisfy { !$0.isTerminal } ? " AND \(StoreMigrations.unsettledCondition)" : ""
             return try Row.fetchAll(
                 db.cachedStatement(sql: """
-                    SELECT \(Rows.executionColumns) FROM executions WHERE state IN (\(placeholders))
+                    SELECT \(Rows.executionColumns) FROM executions WHERE state IN (\(placeholders))\(unsettledOnly)
                     ORDER BY created_at, id LIMIT ?
                     """),
                 arguments: arguments

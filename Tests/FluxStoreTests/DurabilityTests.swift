@@ -35,16 +35,42 @@ struct DurabilityTests {
         defer { dir.remove() }
         let first = try SQLiteStore(path: dir.databasePath)
         try await first.createExecution(makeRecord(), events: [makeEvent(1)])
-        #expect(try first.appliedMigrations() == ["v1_initial_schema"])
+        #expect(try first.appliedMigrations() == Self.allMigrations)
         for _ in 0..<3 {
             let again = try SQLiteStore(path: dir.databasePath)
-            #expect(try again.appliedMigrations() == ["v1_initial_schema"])
+            #expect(try again.appliedMigrations() == Self.allMigrations)
             #expect(try again.counts() == (executions: 1, events: 1))
         }
         let rows = try await DatabaseQueue(path: dir.databasePath).read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") ?? -1
         }
-        #expect(rows == 1)
+        #expect(rows == Self.allMigrations.count)
+    }
+
+    static let allMigrations = ["v1_initial_schema", "v2_index_only_unsettled_states"]
+
+    /// Finished executions are most rows and are never looked up by state in a hurry: only unsettled ones
+    /// are indexed by state, and the store's recovery query can use that partial index.
+    @Test func onlyUnsettledExecutionsAreIndexedByState() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try SQLiteStore(path: dir.databasePath)
+        for state in [ExecutionState.completed, .running, .failed, .paused, .created] {
+            try await store.createExecution(makeRecord(state: state), events: [])
+        }
+        #expect(Set(try await store.executions(inStates: [.running, .paused], limit: 10).map(\.state)) == [.running, .paused])
+        #expect(try await store.executions(inStates: [.completed], limit: 10).map(\.state) == [.completed])
+        #expect(try await store.listExecutions(ExecutionQuery(state: .created)).executions.map(\.state) == [.created])
+        let (indexes, plan) = try await DatabaseQueue(path: dir.databasePath).read { db in
+            let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions'")
+            let plan = try Row.fetchAll(db, sql: """
+                EXPLAIN QUERY PLAN SELECT * FROM executions WHERE state IN ('RUNNING', 'PAUSED')
+                AND state NOT IN ('COMPLETED', 'FAILED', 'CANCELLED') ORDER BY created_at, id
+                """).map { $0["detail"] as String? ?? "" }.joined(separator: "; ")
+            return (indexes, plan)
+        }
+        #expect(indexes.contains("executions_unsettled") && !indexes.contains("executions_by_state"))
+        #expect(plan.contains("executions_unsettled"), "plan: \(plan)")
     }
 
     @Test func storesOpenedConcurrentlyOnANewFileBothMigrate() async throws {
@@ -55,7 +81,7 @@ struct DurabilityTests {
             for _ in 0..<4 { group.addTask { try SQLiteStore(path: path) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        for store in stores { #expect(try store.appliedMigrations() == ["v1_initial_schema"]) }
+        for store in stores { #expect(try store.appliedMigrations() == Self.allMigrations) }
     }
 
     @Test func walModeAndSynchronousAreConfigured() async throws {

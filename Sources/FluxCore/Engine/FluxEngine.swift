@@ -337,6 +337,8 @@ public actor FluxEngine {
     public nonisolated func waitUntilSettled(executionID: String, timeout: Duration? = nil, recoverAbandoned: Bool = true) async throws -> ExecutionSnapshot {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         while true {
+            let ticket = watchers.ticket(for: executionID)
+            defer { watchers.cancel(ticket) }
             guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
             if record.state.isTerminal || record.state == .paused {
                 return ExecutionSnapshot(record: record, events: try await store.events(executionID: executionID, after: 0))
@@ -349,13 +351,31 @@ public actor FluxEngine {
                 return try await execute(executionID: executionID)
             }
             try Task.checkCancellation()
-            await watchers.wait(for: executionID, timeout: configuration.pollInterval)
+            await watchers.wait(ticket, timeout: configuration.pollInterval)
         }
     }
 
-    /// Returns after the next commit to the execution in this process, or after `timeout`.
-    public nonisolated func waitForChange(executionID: String, timeout: Duration) async {
-        await watchers.wait(for: executionID, timeout: timeout)
+    /// Starts listening for this process's commits to an execution. Take the ticket before reading the
+    /// execution, then pass it to ``waitForChange(_:timeout:)``: a commit in between is not missed.
+    ///
+    /// ```swift
+    /// let ticket = engine.changeTicket(executionID: id)
+    /// let events = try await store.events(executionID: id, after: last)
+    /// await engine.waitForChange(ticket, timeout: .milliseconds(100))
+    /// ```
+    public nonisolated func changeTicket(executionID: String) -> ChangeTicket {
+        watchers.ticket(for: executionID)
+    }
+
+    /// Returns after a commit to the ticket's execution in this process since the ticket was taken, or
+    /// after `timeout`.
+    public nonisolated func waitForChange(_ ticket: ChangeTicket, timeout: Duration) async {
+        await watchers.wait(ticket, timeout: timeout)
+    }
+
+    /// Forgets a ticket that will not be waited on.
+    public nonisolated func discard(_ ticket: ChangeTicket) {
+        watchers.cancel(ticket)
     }
 
     func isRunningHere(_ executionID: String) -> Bool { running[executionID] != nil }

@@ -17,8 +17,11 @@ public enum OwnerIdentity {
         guard parts.count == 3, String(parts[0]) == hostName(), let pid = Int32(parts[1]) else { return false }
         if pid == getpid() { return owner != current }
         if kill(pid, 0) != 0 && errno == ESRCH { return true }
-        if let start = processStart(pid), start != String(parts[2]) { return true }
-        return false
+        guard let stat = processStat(pid) else { return false }
+        // A killed child that its parent has not reaped yet is a zombie: kill(2) still finds it, but it will
+        // never renew its lease again.
+        if stat.state == "Z" || stat.state == "X" { return true }
+        return stat.start != String(parts[2])
     }
 
     static func hostName() -> String {
@@ -30,9 +33,14 @@ public enum OwnerIdentity {
 
     /// The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), where available.
     static func processStart(_ pid: Int32) -> String? {
+        processStat(pid)?.start
+    }
+
+    /// The process's state letter (field 3) and start time (field 22) from /proc/PID/stat, where available.
+    static func processStat(_ pid: Int32) -> (state: String, start: String)? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? String(fields[19]) : nil
+        return fields.count > 19 ? (String(fields[0]), String(fields[19])) : nil
     }
 }

@@ -65,7 +65,7 @@ struct TaskExecution {
             do {
                 secrets = try await runtime.secrets(named: options.secretRequests)
             } catch {
-                return try await fail(with: error, lastAttemptFailed: false)
+                return try await fail(with: error, context: TaskContext())
             }
         }
         let metadata = options.metadata ? TaskMetadata(taskID: taskID, taskName: name) : nil
@@ -112,7 +112,7 @@ struct TaskExecution {
                 }
             }
         }
-        return try await fail(with: lastError, lastAttemptFailed: true)
+        return try await fail(with: lastError, context: TaskContext(secrets: secrets, metadata: metadata, attempt: 0))
     }
 
     /// One attempt of the body, with the timeout applied.
@@ -126,26 +126,29 @@ struct TaskExecution {
         }
     }
 
-    private func complete(_ output: JSONValue) async throws -> JSONValue {
+    /// Records the task's result. Only the body's own result goes to the cache: a fallback's answer is a
+    /// stand-in for one failed call, and caching it would make one transient failure permanent.
+    private func complete(_ output: JSONValue, cacheable: Bool = true) async throws -> JSONValue {
         let event = await runtime.append(.taskCompleted, source: taskID, name: name, value: output)
-        if options.cache {
+        if options.cache && cacheable {
             try await runtime.services.cache.storeCachedValue(event.value, key: contentID)
         }
         return event.value
     }
 
-    /// Fallback, then rollback, then TASK_FAILED and a thrown ``TaskFailedError``.
-    private func fail(with error: any Error, lastAttemptFailed: Bool) async throws -> JSONValue {
+    /// Fallback, then rollback, then TASK_FAILED and a thrown ``TaskFailedError``. The fallback sees the
+    /// same secrets and metadata as the body did.
+    private func fail(with error: any Error, context: TaskContext) async throws -> JSONValue {
         var finalError = error
         if let fallback = options.fallback {
             await runtime.append(.taskFallbackStarted, source: taskID, name: name, value: arguments)
             try await runtime.flush()
             do {
                 let output = try await RuntimeContext.$scope.withValue(taskID + "/fallback") {
-                    try await fallback(arguments, TaskContext())
+                    try await fallback(arguments, context)
                 }
                 await runtime.append(.taskFallbackCompleted, source: taskID, name: name, value: output)
-                return try await complete(output)
+                return try await complete(output, cacheable: false)
             } catch {
                 if isCancellation(error) { return try await cancelled(error) }
                 finalError = error

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The doors side by side, in one run: flux-core 0.87.5 (its server + one worker + its MCP server, started as
+# ../shared/bench/README.md says) and ours (`flux start server`, `flux start mcp`), measured with the same
+# client scripts from ../shared/bench:
+#   - start to first healthy /health
+#   - REST POST run/sync on hello_world: sequential p50/p99, closed loop at concurrency 8 (rest_load.py), and wrk -c8
+#   - MCP execute_workflow_sync over streamable HTTP (mcp_latency.py, the official Python client): p50/p99
+#   - MCP over stdio: spawn to the answer of initialize (mcp_latency.py stdio)
+#   - RSS of every process after the load
+# Prints a summary with the ratios; raw outputs go to .bench/results/<time>-doors/.
+#
+#   bench/compare-doors.sh                 # builds the release `flux`, then measures both sides
+#   bench/compare-doors.sh --skip-build    # use .build-release/release/flux as it is
+#   DURATION=10 SEQUENTIAL=100 MCP_CALLS=100 bench/compare-doors.sh
+#
+# The original's sync calls take about 350 ms, so its closed-loop phase gets few samples; the figures on a
+# 2-core machine shared with builds move by ±30%: compare the two sides of one run only.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BUILD=1
+[[ "${1:-}" == "--skip-build" ]] && BUILD=0
+DURATION="${DURATION:-15}"
+SEQUENTIAL="${SEQUENTIAL:-100}"
+MCP_CALLS="${MCP_CALLS:-100}"
+SHARED="$ROOT/../shared/bench"
+[[ -d "$SHARED" ]] || SHARED=/work/shared/bench
+OUT="$ROOT/.bench/results/$(date +%Y%m%d-%H%M%S)-doors"
+mkdir -p "$OUT"
+
+bench/setup-flux-core.sh >/dev/null
+PY="$ROOT/.bench/venv-flux-core/bin/python"      # one client for both sides: httpx and the official MCP SDK
+"$PY" -c "import httpx, mcp" 2>/dev/null || "$PY" -m pip install --quiet --disable-pip-version-check httpx mcp
+ORIG="$ROOT/.bench/venv-flux-core/bin/flux"
+command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
+
+if [[ $BUILD == 1 ]]; then
+    echo "== building flux (release)"
+    swift build --manifest-cache local -c release --product flux --scratch-path .build-release 2>&1 | tail -1
+fi
+FLUX="$ROOT/.build-release/release/flux"
+[[ -x "$FLUX" ]] || { echo "compare-doors: $FLUX is missing; run without --skip-build" >&2; exit 1; }
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+wait_healthy() {  # url timeout_s
+    local deadline=$(( $(date +%s) + $2 ))
+    until curl -fs "$1" >/dev/null 2>&1; do
+        (( $(date +%s) < deadline )) || { echo "compare-doors: $1 never answered" >&2; return 1; }
+        sleep 0.005
+    done
+}
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+{
+    echo "date: $(date -Is)"
+    echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "nproc: $(nproc)   load: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT/machine.txt"
+
+# ---------------------------------------------------------------- the original
+echo "== flux-core 0.87.5: server + worker + MCP (streamable HTTP)"
+ODIR="$(mktemp -d)"; mkdir -p "$ODIR/.flux"; cp "$SHARED/hello.py" "$ODIR/"
+OPORT=$(free_port); OMCP=$(free_port)
+(
+    cd "$ODIR"
+    export FLUX_SECURITY__AUTH__ALLOW_ANONYMOUS=true FLUX_WORKERS__BOOTSTRAP_TOKEN=bench-token
+    t0=$(now_ms)
+    "$ORIG" start server --host 127.0.0.1 --port "$OPORT" >server.log 2>&1 &
+    echo $! >server.pid
+    wait_healthy "http://127.0.0.1:$OPORT/health" 60
+    echo $(( $(now_ms) - t0 )) >healthy_ms
+    "$ORIG" start worker bench-w1 --server-url "http://127.0.0.1:$OPORT" >worker.log 2>&1 &
+    echo $! >worker.pid
+    sleep 3
+    "$ORIG" workflow register hello.py --server-url "http://127.0.0.1:$OPORT" >register.log 2>&1
+    "$ORIG" start mcp --transport streamable-http --host 127.0.0.1 --port "$OMCP" --server-url "http://127.0.0.1:$OPORT" >mcp.log 2>&1 &
+    echo $! >mcp.pid
+)
+PIDS+=("$(cat "$ODIR/server.pid")" "$(cat "$ODIR/worker.pid")" "$(cat "$ODIR/mcp.pid")")
+sleep 3
+echo "start to healthy: $(cat "$ODIR/healthy_ms") ms" | tee "$OUT/orig-health.txt"
+"$PY" "$SHARED/rest_load.py" --base-url "http://127.0.0.1:$OPORT" --route '/workflows/{namespace}/{workflow}/run/sync' \
+    --workflow hello_world --body '"World"' --expect 'Hello, World' --sequential "$SEQUENTIAL" --concurrency 8 \
+    --duration "$DURATION" --json "$OUT/orig-rest.json" | tee "$OUT/orig-rest.txt"
+wrk -t2 -c8 -d"${DURATION}s" --timeout 30s --latency -s "$SHARED/post.lua" \
+    "http://127.0.0.1:$OPORT/workflows/default/hello_world/run/sync" | tee "$OUT/orig-wrk.txt" | grep -E "Requests/sec|50%|99%|Non-2xx"
+"$PY" "$SHARED/mcp_latency.py" http --url "http://127.0.0.1:$OMCP/mcp" -n "$MCP_CALLS" --expect 'Hello, World' \
+    --args '{"workflow_name": "hello_world", "input_data": "World", "workflow_namespace": "default"}' \
+    --json "$OUT/orig-mcp.json" >/dev/null || echo '{"p50_ms": null, "error": "mcp_latency failed"}' >"$OUT/orig-mcp.json"
+(cd "$ODIR" && FLUX_SERVER_URL="http://127.0.0.1:$OPORT" "$PY" "$SHARED/mcp_latency.py" stdio --repeat 3 --timeout 30 \
+    --cmd "$ORIG start mcp --transport stdio --server-url http://127.0.0.1:$OPORT" --json "$OUT/orig-stdio.json" >/dev/null) || true
+echo "server $(rss_mb "$(cat "$ODIR/server.pid")") MB, worker $(rss_mb "$(cat "$ODIR/worker.pid")") MB, mcp $(rss_mb "$(cat "$ODIR/mcp.pid")") MB" \
+    | tee "$OUT/orig-rss.txt"
+cleanup; PIDS=()
+
+# ---------------------------------------------------------------- ours
+echo "== Flux for Swift: flux start server (REST) and flux start mcp (streamable HTTP, stdio)"
+SDIR="$(mktemp -d)"
+SPORT=$(free_port); SMCP=$(free_port)
+cd "$SDIR"
+t0=$(now_ms)
+"$FLUX" start server --host 127.0.0.1 --port "$SPORT" 2>server.log &
+SPID=$!; PIDS+=("$SPID")
+wait_healthy "http://127.0.0.1:$SPORT/health" 60
+echo "start to healthy: $(( $(now_ms) - t0 )) ms" | tee "$OUT/ours-health.txt"
+curl -fs -X POST --data-binary @"$ROOT/examples/documents/hello_world.yaml" "http://127.0.0.1:$SPORT/workflows" >/dev/null
+"$PY" "$SHARED/rest_load.py" --base-url "http://127.0.0.1:$SPORT" --route '/workflows/{workflow}/run/sync' \
+    --workflow hello_world --body '"World"' --expect 'Hello, World' --sequential "$SEQUENTIAL" --concurrency 8 \
+    --duration "$DURATION" --json "$OUT/ours-rest.json" | tee "$OUT/ours-rest.txt"
+wrk -t2 -c8 -d"${DURATION}s" --timeout 30s --latency -s "$SHARED/post.lua" \
+    "http://127.0.0.1:$SPORT/workflows/hello_world/run/sync" | tee "$OUT/ours-wrk.txt" | grep -E "Requests/sec|50%|99%|Non-2xx"
+SERVER_RSS=$(rss_mb "$SPID")
+kill -TERM "$SPID"; wait "$SPID" 2>/dev/null || true
+# The MCP server runs on the same store (the server has stopped: one writer at a time is the embedded default).
+"$FLUX" start mcp --transport streamable-http --host 127.0.0.1 --port "$SMCP" 2>mcp.log &
+MPID=$!; PIDS+=("$MPID")
+for _ in $(seq 1 2000); do curl -s -o /dev/null "http://127.0.0.1:$SMCP/mcp" && break; sleep 0.005; done
+"$PY" "$SHARED/mcp_latency.py" http --url "http://127.0.0.1:$SMCP/mcp" -n "$MCP_CALLS" --expect 'Hello, World' \
+    --args '{"workflow_name": "hello_world", "input_data": "World"}' --json "$OUT/ours-mcp.json" >/dev/null
+MCP_RSS=$(rss_mb "$MPID")
+kill -TERM "$MPID"; wait "$MPID" 2>/dev/null || true
+"$PY" "$SHARED/mcp_latency.py" stdio --repeat 5 --timeout 30 --cmd "$FLUX start mcp --transport stdio" \
+    --json "$OUT/ours-stdio.json" >/dev/null
+echo "server $SERVER_RSS MB, mcp $MCP_RSS MB" | tee "$OUT/ours-rss.txt"
+cd "$ROOT"
+
+# ---------------------------------------------------------------- summary
+"$PY" - "$OUT" <<'EOF' | tee "$OUT/summary.txt"
+import json, re, statistics, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+def j(name):
+    try: return json.loads((out / name).read_text())
+    except Exception: return {}
+def health(side): return int(re.search(r"(\d+) ms", (out / f"{side}-health.txt").read_text()).group(1))
+def wrk(side):
+    text = (out / f"{side}-wrk.txt").read_text()
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", text)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
+    def ms(m): return None if not m else float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+    return (float(rps.group(1)) if rps else None), ms(p50), ms(p99)
+def rest(side):
+    phases = j(f"{side}-rest.json").get("phases", [])
+    seq = next((p for p in phases if p["phase"].startswith("sequential")), {})
+    loop = next((p for p in phases if p["phase"].startswith("closed-loop")), {})
+    return seq, loop
+def stdio(side):
+    runs = j(f"{side}-stdio.json").get("runs", [])
+    ok = [r["spawn_to_initialize_ms"] for r in runs if r.get("ok")]
+    if ok: return f"{statistics.median(ok):.1f} ms (median of {len(ok)})"
+    if runs: return f"no answer: exit {runs[0].get('exit_code')} after {runs[0].get('spawn_to_exit_ms', runs[0].get('timeout_s'))} ms"
+    return "?"
+def ratio(a, b, higher_better=False):
+    if not a or not b: return "?"
+    return f"{(b / a if higher_better else a / b):.0f}×"
+o_mcp, s_mcp = j("orig-mcp.json"), j("ours-mcp.json")
+(o_seq, o_loop), (s_seq, s_loop) = rest("orig"), rest("ours")
+o_wrk, s_wrk = wrk("orig"), wrk("ours")
+rows = [
+    ("start to first healthy /health (ms)", health("orig"), health("ours"), ratio(health("orig"), health("ours"))),
+    ("REST run/sync sequential p50 (ms)", o_seq.get("p50_ms"), s_seq.get("p50_ms"), ratio(o_seq.get("p50_ms"), s_seq.get("p50_ms"))),
+    ("REST run/sync sequential p99 (ms)", o_seq.get("p99_ms"), s_seq.get("p99_ms"), ratio(o_seq.get("p99_ms"), s_seq.get("p99_ms"))),
+    ("REST c=8 req/s (rest_load.py)", o_loop.get("req_per_s"), s_loop.get("req_per_s"), ratio(o_loop.get("req_per_s"), s_loop.get("req_per_s"), True)),
+    ("REST c=8 p50 / p99 (ms, rest_load.py)", f'{o_loop.get("p50_ms")} / {o_loop.get("p99_ms")}', f'{s_loop.get("p50_ms")} / {s_loop.get("p99_ms")}', ""),
+    ("REST c=8 req/s (wrk)", o_wrk[0], s_wrk[0], ratio(o_wrk[0], s_wrk[0], True)),
+    ("REST c=8 p50 / p99 (ms, wrk)", f"{o_wrk[1]} / {o_wrk[2]}", f"{s_wrk[1]} / {s_wrk[2]}", ""),
+    ("MCP execute_workflow_sync p50 (ms)", o_mcp.get("p50_ms"), s_mcp.get("p50_ms"), ratio(o_mcp.get("p50_ms"), s_mcp.get("p50_ms"))),
+    ("MCP execute_workflow_sync p99 (ms)", o_mcp.get("p99_ms"), s_mcp.get("p99_ms"), ratio(o_mcp.get("p99_ms"), s_mcp.get("p99_ms"))),
+    ("MCP stdio spawn to initialize", stdio("orig"), stdio("ours"), ""),
+    ("RSS after load (MB)", (out / "orig-rss.txt").read_text().strip(), (out / "ours-rss.txt").read_text().strip(), ""),
+]
+print(f"| figure | flux-core 0.87.5 | Flux for Swift | ratio |")
+print(f"|---|---|---|---|")
+for name, a, b, r in rows:
+    print(f"| {name} | {a} | {b} | {r} |")
+EOF
+echo "raw outputs: $OUT"
