@@ -4,7 +4,8 @@
 #   export FLUX_TEST_POSTGRES_URL="$(bash scripts/postgres.sh)"   # start, or reuse the running one
 #   bash scripts/postgres.sh stop                                 # stop it (the data stays in .build/pg-data)
 #
-# The cluster lives in .build/pg-data (socket and log beside it), listens on 127.0.0.1 only, on port
+# The cluster lives in .build/pg-data (socket and log beside it; under /var/tmp when run as root from a
+# directory the postgres user cannot reach), listens on 127.0.0.1 only, on port
 # FLUX_TEST_POSTGRES_PORT (default 54329), with user flux / password flux (SCRAM) and database flux_test.
 # It is tuned for tests, not for data you want to keep: fsync and synchronous_commit are off.
 # Installs Debian's postgresql package when no PostgreSQL binaries are found. initdb refuses to run as
@@ -31,6 +32,7 @@ find_bin() {
   return 1
 }
 
+if [ "${1:-}" = "stop" ] && ! find_bin >/dev/null; then exit 0; fi
 if ! bin="$(find_bin)"; then
   say "installing PostgreSQL (Debian package postgresql)"
   SUDO=""
@@ -43,23 +45,34 @@ fi
 # As root, run the server tools as the postgres user; otherwise as ourselves.
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")   # from /: the checkout may be closed to that user
   else
     "$@"
   fi
 }
+
+mkdir -p "$root" "$run"
+if [ "$(id -u)" -eq 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  chown postgres "$run"
+  # The postgres user must reach .build/ (every parent directory searchable). A checkout under a private
+  # directory (mode 700) does not allow that: keep the cluster under /var/tmp then, one per checkout.
+  if ! runuser -u postgres -- test -w "$run"; then
+    root="/var/tmp/flux-test-postgres-$(printf '%s' "$PWD" | cksum | cut -d' ' -f1)"
+    data="$root/pg-data"
+    run="$root/pg-run"
+    log="$root/pg.log"
+    mkdir -p "$root" "$run"
+    chown postgres "$root" "$run"
+    say "the postgres user cannot reach $PWD/.build; using $root instead"
+  fi
+fi
 
 if [ "${1:-}" = "stop" ]; then
   if [ -f "$data/postmaster.pid" ]; then
     as_owner "$bin/pg_ctl" -D "$data" -m fast -w stop >&2 || true
   fi
   exit 0
-fi
-
-mkdir -p "$root" "$run"
-if [ "$(id -u)" -eq 0 ]; then
-  id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
-  chown postgres "$run"
 fi
 
 if [ ! -f "$data/PG_VERSION" ]; then
