@@ -115,7 +115,15 @@ curl -fs -X POST --data-binary @"$ROOT/examples/documents/hello_world.yaml" "htt
 wrk -t2 -c8 -d"${DURATION}s" --timeout 30s --latency -s "$SHARED/post.lua" \
     "http://127.0.0.1:$SPORT/workflows/hello_world/run/sync" | tee "$OUT/ours-wrk.txt" | grep -E "Requests/sec|50%|99%|Non-2xx"
 SERVER_RSS=$(rss_mb "$SPID")
+# Graceful shutdown: SIGTERM with an open SSE stream and a sync request both waiting on running executions.
+printf 'flux: 1\nname: slow\nsteps:\n  - id: wait\n    builtin: sleep\n    with: { seconds: 5 }\noutput: done\n' >slow.yaml
+curl -fs -X POST --data-binary @slow.yaml "http://127.0.0.1:$SPORT/workflows" >/dev/null
+curl -sN -X POST "http://127.0.0.1:$SPORT/workflows/slow/run/stream" >stream.out 2>&1 &
+curl -s -X POST "http://127.0.0.1:$SPORT/workflows/slow/run/sync" >sync.out 2>&1 &
+sleep 1
+t0=$(date +%s%N)
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null || true
+echo "SIGTERM to exit with an open stream and a waiting sync request: $(( ($(date +%s%N) - t0) / 1000000 )) ms" | tee "$OUT/ours-shutdown.txt"
 # The MCP server runs on the same store (the server has stopped: one writer at a time is the embedded default).
 "$FLUX" start mcp --transport streamable-http --host 127.0.0.1 --port "$SMCP" 2>mcp.log &
 MPID=$!; PIDS+=("$MPID")
@@ -172,6 +180,7 @@ rows = [
     ("MCP execute_workflow_sync p50 (ms)", o_mcp.get("p50_ms"), s_mcp.get("p50_ms"), ratio(o_mcp.get("p50_ms"), s_mcp.get("p50_ms"))),
     ("MCP execute_workflow_sync p99 (ms)", o_mcp.get("p99_ms"), s_mcp.get("p99_ms"), ratio(o_mcp.get("p99_ms"), s_mcp.get("p99_ms"))),
     ("MCP stdio spawn to initialize", stdio("orig"), stdio("ours"), ""),
+    ("SIGTERM to exit, stream and sync open", "—", (out / "ours-shutdown.txt").read_text().split(": ")[-1].strip(), ""),
     ("RSS after load (MB)", (out / "orig-rss.txt").read_text().strip(), (out / "ours-rss.txt").read_text().strip(), ""),
 ]
 print(f"| figure | flux-core 0.87.5 | Flux for Swift | ratio |")

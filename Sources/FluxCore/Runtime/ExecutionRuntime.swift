@@ -92,8 +92,11 @@ actor ExecutionRuntime {
     /// any other fact that must survive) is still buffered, commits before the body runs. A buffer holding
     /// only start events is not worth a transaction of its own: losing it loses no completed work, so it
     /// goes out with the next commit (or within half a second through the engine's maintenance).
-    func startTask(taskID: String, name: String, arguments: JSONValue, alreadyStarted: Bool) async throws {
+    /// Records the task's start and, unless its body is side-effect free, first makes every completion
+    /// recorded so far durable (so a crash repeats at most the task in flight).
+    func startTask(taskID: String, name: String, arguments: JSONValue, alreadyStarted: Bool, sideEffectFree: Bool = false) async throws {
         if !alreadyStarted { append(.taskStarted, source: taskID, name: name, value: arguments) }
+        if sideEffectFree && pendingState == nil { return }
         if pendingNeedsDurability || pendingState != nil { try await flush() }
     }
 

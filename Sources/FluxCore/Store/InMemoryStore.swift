@@ -49,10 +49,21 @@ public final class InMemoryStore: FluxStore, Sendable {
             if let expected = commit.expectedStates, !expected.contains(record.state) {
                 return CommitOutcome(applied: false, state: record.state)
             }
-            var log = s.events[commit.executionID] ?? []
-            let known = Set(log.map(\.sequence))
-            for event in commit.events where !known.contains(event.sequence) { log.append(event) }
-            log.sort { $0.sequence < $1.sequence }
+            // Taken out of the dictionary so that appending does not copy the whole log (events arrive in order,
+            // so a commit costs its own events only; a retried or out-of-order event is placed by binary search).
+            var log = s.events.removeValue(forKey: commit.executionID) ?? []
+            for event in commit.events {
+                guard let last = log.last, event.sequence <= last.sequence else {
+                    log.append(event)
+                    continue
+                }
+                var low = 0, high = log.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if log[mid].sequence < event.sequence { low = mid + 1 } else { high = mid }
+                }
+                if log[low].sequence != event.sequence { log.insert(event, at: low) }
+            }
             s.events[commit.executionID] = log
             record.lastSequence = log.last?.sequence ?? 0
             if let state = commit.state { record.state = state }

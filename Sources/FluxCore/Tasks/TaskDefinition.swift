@@ -58,7 +58,8 @@ struct TaskExecution {
             await runtime.append(.taskCompleted, source: taskID, name: name, value: cached)
             return cached
         }
-        try await runtime.startTask(taskID: taskID, name: name, arguments: arguments, alreadyStarted: history?.started != nil)
+        try await runtime.startTask(taskID: taskID, name: name, arguments: arguments, alreadyStarted: history?.started != nil,
+                                    sideEffectFree: options.sideEffectFree)
 
         var secrets: [String: String] = [:]
         if !options.secretRequests.isEmpty {

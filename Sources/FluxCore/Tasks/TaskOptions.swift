@@ -22,10 +22,19 @@ public struct TaskOptions: Sendable {
     public var metadata: Bool
     /// Secrets the body receives in ``TaskContext/secrets``.
     public var secretRequests: [String]
+    /// The body has no effect outside its result (it computes, it does not call out). Before any other body
+    /// runs, the engine makes the completions recorded so far durable, so that a crash repeats at most the
+    /// task in flight; a side-effect-free body skips that commit, because running it again is harmless. Its
+    /// own completion is recorded as always.
+    ///
+    /// ```swift
+    /// let square = task("square", options: TaskOptions(sideEffectFree: true)) { (n: Int) in n * n }
+    /// ```
+    public var sideEffectFree: Bool
 
     public init(retryMaxAttempts: Int = 0, retryDelay: Double = 1, retryBackoff: Double = 2, timeout: Double? = nil,
                 fallback: TaskBody? = nil, rollback: TaskBody? = nil, cache: Bool = false, metadata: Bool = false,
-                secretRequests: [String] = []) {
+                secretRequests: [String] = [], sideEffectFree: Bool = false) {
         self.retryMaxAttempts = max(0, retryMaxAttempts)
         self.retryDelay = max(0, retryDelay)
         self.retryBackoff = max(1, retryBackoff)
@@ -35,6 +44,7 @@ public struct TaskOptions: Sendable {
         self.cache = cache
         self.metadata = metadata
         self.secretRequests = secretRequests
+        self.sideEffectFree = sideEffectFree
     }
 
     /// The delay before retry `attempt` (1-based): real exponential backoff.

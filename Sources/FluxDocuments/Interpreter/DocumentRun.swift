@@ -61,6 +61,8 @@ final class StepOutputs: Sendable {
     var all: [String: JSONValue] {
         let own = values.withLock { $0 }
         guard let parent else { return own }
+        // A map item's layer is empty while its step runs: share the parent's dictionary instead of merging.
+        if own.isEmpty { return parent.all }
         return parent.all.merging(own) { _, local in local }
     }
 }
@@ -75,15 +77,21 @@ struct DocumentRun: Sendable {
     let markers: [String: String]
 
     init(document: WorkflowDocument, environment: InterpreterEnvironment, outputs: StepOutputs = StepOutputs()) {
+        self.init(document: document, environment: environment, outputs: outputs,
+                  markers: Dictionary(document.secrets.map { ($0, "[secret:\($0)]") }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    private init(document: WorkflowDocument, environment: InterpreterEnvironment, outputs: StepOutputs, markers: [String: String]) {
         self.document = document
         self.environment = environment
         self.outputs = outputs
-        markers = Dictionary(document.secrets.map { ($0, "[secret:\($0)]") }, uniquingKeysWith: { first, _ in first })
+        self.markers = markers
     }
 
-    /// The same run with a layer of outputs of its own.
+    /// The same run with a layer of outputs of its own (one per map item, so it is built without recomputing
+    /// anything the run already has).
     func local() -> DocumentRun {
-        DocumentRun(document: document, environment: environment, outputs: StepOutputs(parent: outputs))
+        DocumentRun(document: document, environment: environment, outputs: StepOutputs(parent: outputs), markers: markers)
     }
 
     func run(input: JSONValue) async throws -> JSONValue {
@@ -327,8 +335,12 @@ struct DocumentRun: Sendable {
         if let registered { secrets.formUnion(registered.options.secretRequests) }
         let options = taskOptions(body, name: name, context, extra: extra, secrets: secrets.sorted(), registered: registered)
         let run = self
-        let definition = TaskDefinition(name: name, options: options) { _, taskContext in
-            try await run.perform(body, name: name, context, taskContext, extra: extra)
+        // A `set` in a document without secrets evaluates to exactly its recorded input: do not evaluate it twice.
+        let inputIsTheValue: Bool
+        if case .set = body.kind, markers.isEmpty, arguments["input_error"] == nil { inputIsTheValue = true } else { inputIsTheValue = false }
+        let definition = TaskDefinition(name: name, options: options) { recorded, taskContext in
+            if inputIsTheValue, let value = recorded["input"] { return value }
+            return try await run.perform(body, name: name, context, taskContext, extra: extra)
         }
         let result = try await definition.invoke(arguments: .object(arguments))
         guard body.isContainer else { return result }
@@ -354,6 +366,8 @@ struct DocumentRun: Sendable {
         if o.cache { options.cache = true }
         if o.metadata { options.metadata = true }
         options.secretRequests = secrets
+        // A `set` only computes: it need not wait for earlier completions to be committed before it runs.
+        if case .set = body.kind { options.sideEffectFree = true }
         if let fallback = o.fallback {
             let run = self
             let wraps = body.isContainer
