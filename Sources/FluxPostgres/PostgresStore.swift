@@ -89,7 +89,7 @@ public final class PostgresStore: FluxStore, ExecutionChangeFeed, Sendable {
         // The pool reports every connection it opens or drops at info; keep its chatter to warnings.
         var poolLogger = logger
         poolLogger.logLevel = max(logger.logLevel, .warning)
-        let client = PostgresClient(configuration: try configuration.clientConfiguration(), backgroundLogger: poolLogger)
+        let client = PostgresClient(configuration: configuration.clientConfiguration(), backgroundLogger: poolLogger)
         let store = PostgresStore(configuration: configuration, client: client, logger: logger)
         let run = Task { await client.run() }
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
@@ -239,7 +239,7 @@ extension PostgresStoreConfiguration {
         return tls
     }
 
-    func clientConfiguration() throws -> PostgresClient.Configuration {
+    func clientConfiguration() -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch self.tls {
         case .disable: tls = .disable
