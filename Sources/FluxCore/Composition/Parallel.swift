@@ -11,8 +11,13 @@ public func parallel<T: Sendable>(_ branches: (@Sendable () async throws -> T)..
     try await parallel(branches)
 }
 
-/// Runs an array of branches concurrently; see ``parallel(_:)-(()->T...)``.
-public func parallel<T: Sendable>(_ branches: [@Sendable () async throws -> T]) async throws -> [T] {
+/// Runs an array of branches concurrently, at most `limit` at a time (all at once by default); see
+/// ``parallel(_:)-(()->T...)``. Task ids do not depend on the limit.
+///
+/// ```swift
+/// let pages = try await parallel(urls.map { url in { try await fetch(url) } }, limit: 8)
+/// ```
+public func parallel<T: Sendable>(_ branches: [@Sendable () async throws -> T], limit: Int? = nil) async throws -> [T] {
     guard !branches.isEmpty else { return [] }
     let scopes: [String]
     if let runtime = RuntimeContext.runtime {
@@ -21,7 +26,7 @@ public func parallel<T: Sendable>(_ branches: [@Sendable () async throws -> T]) 
     } else {
         scopes = branches.indices.map { _ in RuntimeContext.scope }
     }
-    return try await boundedMap(count: branches.count, limit: branches.count) { i in
+    return try await boundedMap(count: branches.count, limit: limit ?? branches.count) { i in
         try await RuntimeContext.$scope.withValue(scopes[i]) { try await branches[i]() }
     }
 }

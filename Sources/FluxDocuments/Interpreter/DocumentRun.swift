@@ -234,26 +234,24 @@ struct DocumentRun: Sendable {
             throw StepError(step: name, message: "map over: expected an array or an object, found \(over.typeName)")
         }
         guard !items.isEmpty else { return .array([]) }
-        let limiter = AsyncLimiter(limit: map.concurrency ?? environment.mapConcurrency)
         let run = self
         let itemBody = map.body
         let branches: [@Sendable () async throws -> JSONValue] = items.indices.map { i in
             {
-                try await limiter.withPermit {
-                    var itemContext = context
-                    itemContext.item = items[i]
-                    itemContext.index = i
-                    itemContext.itemPath.append(i)
-                    var itemExtra = extra
-                    itemExtra["index"] = .int(i)
-                    let itemRun = run.local()
-                    let outcome = try await itemRun.execute(itemBody, name: name, itemContext, extra: itemExtra)
-                    if outcome.ran { itemRun.rememberRollback(of: itemBody, owner: name, itemContext, extra: itemExtra) }
-                    return outcome.value
-                }
+                try Task.checkCancellation()
+                var itemContext = context
+                itemContext.item = items[i]
+                itemContext.index = i
+                itemContext.itemPath.append(i)
+                var itemExtra = extra
+                itemExtra["index"] = .int(i)
+                let itemRun = run.local()
+                let outcome = try await itemRun.execute(itemBody, name: name, itemContext, extra: itemExtra)
+                if outcome.ran { itemRun.rememberRollback(of: itemBody, owner: name, itemContext, extra: itemExtra) }
+                return outcome.value
             }
         }
-        return .array(try await parallel(branches))
+        return .array(try await parallel(branches, limit: map.concurrency ?? environment.mapConcurrency))
     }
 
     /// Nodes run one at a time in topological order. The start node runs; another node runs when an edge into it
