@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Already resolved through Hummingbird; FluxWorker reads the server's event stream with it.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.36.0"),
     ],
     targets: [
         .target(
@@ -47,6 +49,16 @@ let package = Package(
             dependencies: ["FluxCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        // PostgreSQL lives in its own target so that the `Flux` library (SQLite only) does not build
+        // PostgresNIO and its second BoringSSL; FluxService, and so every `flux` command, links it.
+        .target(
+            name: "FluxPostgres",
+            dependencies: ["FluxCore",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .target(
             name: "FluxConfig",
             dependencies: [.product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Logging", package: "swift-log")],
@@ -59,7 +71,7 @@ let package = Package(
         ),
         .target(
             name: "FluxService",
-            dependencies: ["Flux", "FluxCore", "FluxDocuments", "FluxConfig", "FluxStore",
+            dependencies: ["Flux", "FluxCore", "FluxDocuments", "FluxConfig", "FluxStore", "FluxPostgres",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
@@ -108,7 +120,9 @@ let package = Package(
                           exclude: ["README.md"], swiftSettings: strict),
         .testTarget(name: "FluxExamplesTests", dependencies: ["FluxExamples", "Flux", "FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"], swiftSettings: strict),
-        .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore"], swiftSettings: strict),
+        .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore", "FluxPostgres", "FluxService", "FluxConfig",
+                                                         .product(name: "PostgresNIO", package: "postgres-nio")],
+                    swiftSettings: strict),
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),
         .testTarget(name: "FluxDocumentsTests", dependencies: ["FluxDocuments"], exclude: ["Fixtures", "Scripts"], swiftSettings: strict),
         .testTarget(name: "FluxCLITests", dependencies: ["FluxCore"], swiftSettings: strict),

@@ -9,5 +9,10 @@ if ! .build/mcp-venv/bin/python -c "import mcp" >/dev/null 2>&1; then
   python3 -m venv --clear .build/mcp-venv
   .build/mcp-venv/bin/pip install --quiet --disable-pip-version-check "mcp>=1.20,<3"
 fi
+# The store tests run against SQLite and a real PostgreSQL server: start (or reuse) the local test server.
+FLUX_TEST_POSTGRES_URL="$(bash scripts/postgres.sh)"
+export FLUX_TEST_POSTGRES_URL
+# In CI nothing should outlive the run; locally the server stays up for the next run.
+if [ "${CI:-}" = "true" ]; then trap 'bash scripts/postgres.sh stop' EXIT; fi
 swift build --manifest-cache local --build-tests
 swift test --manifest-cache local --skip-build --no-parallel 2>&1 | tee .build/test-output.txt

@@ -21,7 +21,17 @@ public struct FluxEnvironment: Sendable {
 
     /// Opens the store named by `database_url` (creating the SQLite file and its folder when needed).
     public static func open(configuration: FluxConfiguration, logger: Logger = Logger(label: "flux")) throws -> FluxEnvironment {
-        let store = try openStore(configuration: configuration)
+        try open(configuration: configuration, store: try openStore(configuration: configuration), logger: logger)
+    }
+
+    /// The environment of `configuration` over a store opened already (a PostgreSQL store, which
+    /// FluxService's `StoreFactory` opens, or a store of your own).
+    ///
+    /// ```swift
+    /// let env = try FluxEnvironment.open(configuration: configuration, store: InMemoryStore())
+    /// ```
+    public static func open(configuration: FluxConfiguration, store: any FluxStore,
+                            logger: Logger = Logger(label: "flux")) throws -> FluxEnvironment {
         let vault = try configuration.security.encryptionKey.map { try SecretVault(encryptionKey: $0) }
         let secrets = StoredSecretProvider(store: store, vault: vault)
         let engine = FluxEngine(
@@ -34,6 +44,12 @@ public struct FluxEnvironment: Sendable {
         return FluxEnvironment(configuration: configuration, store: store, engine: engine, vault: vault, secrets: secrets)
     }
 
+    /// Opens the SQLite store `database_url` names. The Flux library opens SQLite only, so that it does not
+    /// build PostgreSQL's client; FluxService's `StoreFactory` (used by every `flux` command) opens both.
+    ///
+    /// ```swift
+    /// let store = try FluxEnvironment.openStore(configuration: FluxConfiguration(home: ".flux"))
+    /// ```
     public static func openStore(configuration: FluxConfiguration) throws -> any FluxStore {
         switch try configuration.databaseLocation() {
         case .sqlite(let path):
@@ -57,7 +73,9 @@ public enum FluxEnvironmentError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .postgresNotAvailable:
-            return "database_url names a PostgreSQL server, which this build cannot open yet: use a sqlite:/// URL"
+            return "database_url names a PostgreSQL server, which the Flux library alone does not open: "
+                + "use a sqlite:/// URL here, or open the environment through FluxService (FluxService.open, StoreFactory), "
+                + "as every flux command does"
         }
     }
 }

@@ -64,9 +64,12 @@ public final class FluxService: Sendable {
         }
     }
 
-    /// Opens the environment of `configuration` and a service over it.
+    /// Opens the environment of `configuration` (its store through ``StoreFactory``, so SQLite or
+    /// PostgreSQL) and a service over it.
     public static func open(configuration: FluxConfiguration, swiftTasks: [TaskDefinition] = [], swiftWorkflows: [WorkflowDefinition] = []) async throws -> FluxService {
-        try await FluxService(environment: try FluxEnvironment.open(configuration: configuration), swiftTasks: swiftTasks, swiftWorkflows: swiftWorkflows)
+        let store = try await StoreFactory.open(configuration: configuration)
+        return try await FluxService(environment: try FluxEnvironment.open(configuration: configuration, store: store),
+                                     swiftTasks: swiftTasks, swiftWorkflows: swiftWorkflows)
     }
 
     // MARK: - Catalog

@@ -50,6 +50,11 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             default: return ServiceError(.unavailable, e.description)
             }
         case let e as JSONParseError: return ServiceError(.invalidInput, e.description)
+        case let e as StoreFactoryError:
+            switch e {
+            case .malformedURL: return ServiceError(.invalidInput, e.description)
+            case .serverUnavailable: return ServiceError(.unavailable, e.description)
+            }
         default: return ServiceError(.internalError, String(describing: error))
         }
     }

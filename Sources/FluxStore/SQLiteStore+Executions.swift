@@ -32,6 +32,8 @@ extension SQLiteStore {
             }
             try Self.insert(events, executionID: record.id, db)
         }
+        changeFeed.publish(ExecutionChange(executionID: record.id, state: record.state,
+                                           lastSequence: events.map(\.sequence).max() ?? 0))
     }
 
     /// The execution's row, or nil when there is none.
@@ -79,7 +81,9 @@ extension SQLiteStore {
     /// if !outcome.applied { print("not running any more: \(outcome.state)") }
     /// ```
     public func commit(_ commit: ExecutionCommit) async throws -> CommitOutcome {
-        try await write { db in try Self.apply(commit, db) }
+        let (outcome, change) = try await write { db in try Self.apply(commit, db) }
+        if let change { changeFeed.publish(change) }
+        return outcome
     }
 
     /// A page of executions, newest first by `(created_at, id)`.
@@ -95,7 +99,7 @@ extension SQLiteStore {
     ///
     /// - Throws: ``InvalidCursorError`` when `cursor` is not a `nextCursor` this store issued.
     public func listExecutions(_ query: ExecutionQuery) async throws -> ExecutionPage {
-        let limit = min(max(query.limit, 1), 1000)
+        let limit = query.clampedLimit
         let after = try query.cursor.map(ExecutionCursor.init(decoding:))
         return try await read { db in
             var conditions: [String] = []
@@ -115,21 +119,14 @@ extension SQLiteStore {
             }
             arguments += [limit + 1]
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            var records = try Row.fetchAll(
+            let records = try Row.fetchAll(
                 db.cachedStatement(sql: """
                     SELECT \(Rows.executionColumns) FROM executions \(whereClause)
                     ORDER BY created_at DESC, id DESC LIMIT ?
                     """),
                 arguments: arguments
             ).map(Rows.execution)
-            var nextCursor: String?
-            if records.count > limit {
-                records.removeLast(records.count - limit)
-                if let last = records.last {
-                    nextCursor = ExecutionCursor(createdAt: last.createdAt.storeSeconds, id: last.id).encoded
-                }
-            }
-            return ExecutionPage(executions: records, nextCursor: nextCursor)
+            return ExecutionPage(fetched: records, limit: limit)
         }
     }
 
@@ -167,25 +164,63 @@ extension SQLiteStore {
     /// ```
     public func claim(executionID: String, expectedGeneration: Int, fromStates: Set<ExecutionState>,
                       owner: String, leaseExpiresAt: Date, newState: ExecutionState?) async throws -> ExecutionRecord? {
-        try await write { db in
-            guard var record = try Self.fetchExecution(id: executionID, db),
+        let claimed = try await write { db -> ExecutionRecord? in
+            guard let record = try Self.fetchExecution(id: executionID, db),
                   record.claimGeneration == expectedGeneration, fromStates.contains(record.state)
             else { return nil }
-            record.claimGeneration += 1
-            record.owner = owner
-            record.leaseExpiresAt = leaseExpiresAt.asStored
-            record.state = newState ?? record.state
-            record.updatedAt = Date().asStored
-            try db.cachedStatement(sql: """
-                UPDATE executions
-                SET claim_generation = ?, owner = ?, lease_expires_at = ?, state = ?, updated_at = ?
-                WHERE id = ?
-                """).execute(arguments: [
-                    record.claimGeneration, owner, leaseExpiresAt.storeSeconds, record.state.rawValue,
-                    record.updatedAt.storeSeconds, executionID,
-                ])
-            return record
+            return try Self.take(record, owner: owner, leaseExpiresAt: leaseExpiresAt, newState: newState, db)
         }
+        if let claimed { changeFeed.publish(claimed.change) }
+        return claimed
+    }
+
+    /// Claims the oldest execution in `fromStates` that nobody holds, in one write transaction (SQLite has
+    /// one writer at a time, so no other claimer can pick the same row in between).
+    ///
+    /// ```swift
+    /// let work = try await store.claimNext(fromStates: [.created], owner: "host:123:1",
+    ///                                      leaseExpiresAt: .now + 30, newState: .claimed, now: .now)
+    /// ```
+    public func claimNext(fromStates: Set<ExecutionState>, owner: String, leaseExpiresAt: Date, newState: ExecutionState?,
+                          now: Date) async throws -> ExecutionRecord? {
+        guard !fromStates.isEmpty else { return nil }
+        let names = fromStates.map(\.rawValue).sorted()
+        let claimed = try await write { db -> ExecutionRecord? in
+            let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+            var arguments = StatementArguments(names)
+            arguments += [now.storeSeconds]
+            guard let record = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT \(Rows.executionColumns) FROM executions
+                    WHERE state IN (\(placeholders)) AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ?)
+                    ORDER BY created_at, id LIMIT 1
+                    """),
+                arguments: arguments
+            ).map(Rows.execution) else { return nil }
+            return try Self.take(record, owner: owner, leaseExpiresAt: leaseExpiresAt, newState: newState, db)
+        }
+        if let claimed { changeFeed.publish(claimed.change) }
+        return claimed
+    }
+
+    /// The write of a successful claim: generation + 1, owner, lease, optional new state.
+    private static func take(_ record: ExecutionRecord, owner: String, leaseExpiresAt: Date, newState: ExecutionState?,
+                             _ db: Database) throws -> ExecutionRecord {
+        var record = record
+        record.claimGeneration += 1
+        record.owner = owner
+        record.leaseExpiresAt = leaseExpiresAt.asStored
+        record.state = newState ?? record.state
+        record.updatedAt = Date().asStored
+        try db.cachedStatement(sql: """
+            UPDATE executions
+            SET claim_generation = ?, owner = ?, lease_expires_at = ?, state = ?, updated_at = ?
+            WHERE id = ?
+            """).execute(arguments: [
+                record.claimGeneration, owner, leaseExpiresAt.storeSeconds, record.state.rawValue,
+                record.updatedAt.storeSeconds, record.id,
+            ])
+        return record
     }
 
     /// Extends the lease of every execution `owner` holds; returns how many it touched.
@@ -209,15 +244,17 @@ extension SQLiteStore {
     /// let after = try await store.transition(executionID: id, fromStates: [.running, .paused], to: .cancelling)
     /// ```
     public func transition(executionID: String, fromStates: Set<ExecutionState>, to: ExecutionState) async throws -> ExecutionRecord? {
-        try await write { db in
-            guard var record = try Self.fetchExecution(id: executionID, db) else { return nil }
-            guard fromStates.contains(record.state) else { return record }
+        let (record, moved) = try await write { db -> (ExecutionRecord?, Bool) in
+            guard var record = try Self.fetchExecution(id: executionID, db) else { return (nil, false) }
+            guard fromStates.contains(record.state) else { return (record, false) }
             record.state = to
             record.updatedAt = Date().asStored
             try db.cachedStatement(sql: "UPDATE executions SET state = ?, updated_at = ? WHERE id = ?")
                 .execute(arguments: [to.rawValue, record.updatedAt.storeSeconds, executionID])
-            return record
+            return (record, true)
         }
+        if moved, let record { changeFeed.publish(record.change) }
+        return record
     }
 
     /// Number of executions in each state; states without executions are absent.
@@ -271,10 +308,11 @@ extension SQLiteStore {
     }
 
     /// The body of ``commit(_:)``: validates against the stored row before writing anything.
-    static func apply(_ commit: ExecutionCommit, _ db: Database) throws -> CommitOutcome {
+    /// Also returns the change to publish (nil when nothing was written).
+    static func apply(_ commit: ExecutionCommit, _ db: Database) throws -> (CommitOutcome, ExecutionChange?) {
         let id = commit.executionID
         guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT state, claim_generation FROM executions WHERE id = ?"),
+            db.cachedStatement(sql: "SELECT state, claim_generation, last_sequence FROM executions WHERE id = ?"),
             arguments: [id])
         else { throw StoreError.executionNotFound(id) }
         let r = RowReader(row: row, table: "executions", key: id)
@@ -283,7 +321,7 @@ extension SQLiteStore {
             throw StoreError.staleClaim(executionID: id)
         }
         if let expectedStates = commit.expectedStates, !expectedStates.contains(current) {
-            return CommitOutcome(applied: false, state: current)
+            return (CommitOutcome(applied: false, state: current), nil)
         }
 
         try insert(commit.events, executionID: id, db)
@@ -294,6 +332,11 @@ extension SQLiteStore {
         arguments += [commit.output?.canonicalJSON, commit.events.map(\.sequence).max() ?? 0, Date().storeSeconds, id]
         try db.cachedStatement(sql: commitUpdateSQL[changesState ? 1 : 0][commit.releaseOwnership ? 1 : 0])
             .execute(arguments: arguments)
-        return CommitOutcome(applied: true, state: state)
+        // Announced like PostgreSQL's trigger does: only a new state or new events are a change.
+        let storedSequence = try r.int(2, "last_sequence")
+        let lastSequence = max(storedSequence, commit.events.map(\.sequence).max() ?? 0)
+        let change = changesState || lastSequence != storedSequence
+            ? ExecutionChange(executionID: id, state: state, lastSequence: lastSequence) : nil
+        return (CommitOutcome(applied: true, state: state), change)
     }
 }

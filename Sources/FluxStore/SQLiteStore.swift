@@ -24,14 +24,19 @@ public enum SQLiteSynchronous: String, Sendable, Hashable, CaseIterable {
 /// start with `BEGIN IMMEDIATE` and wait up to `busyTimeout` for another process's transaction, so two
 /// processes (a CLI and a server, say) can write the same file. docs/store.md has the details and numbers.
 ///
+/// ``changes()`` is an in-process change feed: every write this store object commits to an execution is
+/// published to its subscribers. Writes by other processes or other store objects on the same file are
+/// not seen (use PostgreSQL for a feed across processes).
+///
 /// Times are stored as Unix seconds in a `REAL`: a `Date` you pass in comes back within a microsecond
 /// (not always bit-identical), while dates the store sets itself (`updatedAt` of a claim, a workflow's
 /// `createdAt`) come back exactly as returned.
-public final class SQLiteStore: FluxStore, Sendable {
+public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
     /// The database file.
     public let path: String
     let pool: DatabasePool
     let writer: GroupCommitWriter
+    let changeFeed = ExecutionChangeBroadcaster()
     /// Set for ``temporary(synchronous:)`` stores: this directory is deleted with the store.
     private let temporaryDirectory: String?
 
@@ -91,10 +96,21 @@ public final class SQLiteStore: FluxStore, Sendable {
     }
 
     deinit {
+        changeFeed.finish()
         if let temporaryDirectory {
             try? pool.close()
             try? FileManager.default.removeItem(atPath: temporaryDirectory)
         }
+    }
+
+    /// The executions this store object writes from now on: each creation, commit, claim and state
+    /// transition it commits, after the commit. Ends when the store is released.
+    ///
+    /// ```swift
+    /// for await change in store.changes() where change.state == .created { print("new work:", change.executionID) }
+    /// ```
+    public func changes() -> AsyncStream<ExecutionChange> {
+        changeFeed.subscribe()
     }
 
     // MARK: - Maintenance

@@ -1,6 +1,7 @@
 import FluxCore
 import FluxStore
 import Foundation
+import Synchronization
 import Testing
 
 /// A fresh directory under the system's temporary directory; `remove()` it when done.
@@ -60,4 +61,24 @@ func sameEvents(_ a: [ExecutionEvent], _ b: [ExecutionEvent]) -> Bool {
         x.time = y.time
         return x == y
     }
+}
+
+/// Collects changes from `stream` until `count` have arrived or `timeout` passes (then returns what came).
+func collect(_ count: Int, from stream: AsyncStream<ExecutionChange>, timeout: Duration = .seconds(10)) async -> [ExecutionChange] {
+    let received = Mutex<[ExecutionChange]>([])
+    let reader = Task {
+        for await change in stream {
+            let total = received.withLock { changes in
+                changes.append(change)
+                return changes.count
+            }
+            if total >= count { break }
+        }
+    }
+    let deadline = ContinuousClock.now + timeout
+    while received.withLock({ $0.count }) < count, ContinuousClock.now < deadline {
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    reader.cancel()
+    return received.withLock { $0 }
 }

@@ -32,6 +32,13 @@ public protocol ExecutionStore: Sendable {
     func claim(executionID: String, expectedGeneration: Int, fromStates: Set<ExecutionState>,
                owner: String, leaseExpiresAt: Date, newState: ExecutionState?) async throws -> ExecutionRecord?
 
+    /// Picks and claims the oldest execution in `fromStates` that nobody holds (no owner, or a lease that
+    /// ended before `now`), as ``claim(executionID:expectedGeneration:fromStates:owner:leaseExpiresAt:newState:)``
+    /// would; nil when there is none. Concurrent callers never get the same execution: PostgreSQL skips
+    /// rows another claimer has locked (`FOR UPDATE SKIP LOCKED`) instead of waiting for them.
+    func claimNext(fromStates: Set<ExecutionState>, owner: String, leaseExpiresAt: Date, newState: ExecutionState?,
+                   now: Date) async throws -> ExecutionRecord?
+
     /// Extends the lease of every execution that `owner` holds; returns how many it touched.
     func renewLeases(owner: String, until: Date) async throws -> Int
 
