@@ -75,7 +75,13 @@ if [ "${1:-}" = "stop" ]; then
   exit 0
 fi
 
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if [ ! -f "$data/PG_VERSION" ]; then
+  # Another checkout's test server (or anything else) may hold the default port: take a free one then.
+  if [ -z "${FLUX_TEST_POSTGRES_PORT:-}" ] && port_taken "$port"; then
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    say "port 54329 is taken; this cluster uses $port"
+  fi
   say "initialising a cluster in $data"
   rm -rf "$data"
   mkdir -p "$data"
@@ -99,6 +105,11 @@ full_page_writes = off
 CONF
 fi
 
+# A cluster made earlier keeps the port it was given (the last `port = ` line of its configuration).
+if [ -z "${FLUX_TEST_POSTGRES_PORT:-}" ] && [ -f "$data/postgresql.conf" ]; then
+  configured="$(as_owner grep -E '^port = [0-9]+' "$data/postgresql.conf" | tail -1 | awk '{print $3}')" || true
+  [ -n "${configured:-}" ] && port="$configured"
+fi
 ready() { "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" >/dev/null 2>&1; }
 
 if ! as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
