@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "Flux", targets: ["Flux"]),
         .executable(name: "flux", targets: ["flux"]),
         .executable(name: "flux-benchmark", targets: ["FluxBenchmark"]),
+        // The whole command line, for executables that compile their own Swift workflows and tasks in.
+        .library(name: "FluxCLI", targets: ["FluxCLI"]),
+        .executable(name: "flux-example-worker", targets: ["FluxExampleWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -25,11 +28,12 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", .upToNextMinor(from: "0.12.1")),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.36.0"),
+        // Already resolved through Hummingbird; FluxWorker reads the server's event stream with it.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
     ],
     targets: [
         .target(
@@ -68,6 +72,7 @@ let package = Package(
         .target(
             name: "FluxService",
             dependencies: ["Flux", "FluxCore", "FluxDocuments", "FluxConfig", "FluxStore", "FluxPostgres",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
         ),
@@ -85,7 +90,6 @@ let package = Package(
             dependencies: ["FluxService",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
-                           .product(name: "MultipartKit", package: "multipart-kit"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Logging", package: "swift-log"),
@@ -93,8 +97,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "FluxWorker",
+            dependencies: ["FluxCore", "FluxDocuments", "FluxConfig",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "FluxCLI",
-            dependencies: ["FluxService", "FluxMCP", "FluxHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FluxService", "FluxMCP", "FluxHTTP", "FluxWorker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),
@@ -102,6 +116,8 @@ let package = Package(
         .executableTarget(name: "FluxBenchmark", dependencies: ["Flux", "FluxStore", "FluxDocuments", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "FluxExamples", dependencies: ["Flux"], path: "examples/swift", swiftSettings: strict),
         .executableTarget(name: "flux-examples", dependencies: ["FluxExamples", "Flux"], path: "examples/runner", swiftSettings: strict),
+        .executableTarget(name: "FluxExampleWorker", dependencies: ["FluxCLI", "Flux"], path: "examples/worker",
+                          exclude: ["README.md"], swiftSettings: strict),
         .testTarget(name: "FluxExamplesTests", dependencies: ["FluxExamples", "Flux", "FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"], swiftSettings: strict),
         .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore", "FluxPostgres", "FluxService", "FluxConfig",
@@ -115,6 +131,7 @@ let package = Package(
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "FluxHTTPTests", dependencies: ["FluxCore"], swiftSettings: strict),
+        .testTarget(name: "FluxProofsTests", dependencies: ["FluxCore"], exclude: ["Scripts"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,8 +30,13 @@ OUT="$ROOT/.bench/results/$(date +%Y%m%d-%H%M%S)-doors"
 mkdir -p "$OUT"
 
 bench/setup-flux-core.sh >/dev/null
-PY="$ROOT/.bench/venv-flux-core/bin/python"      # one client for both sides: httpx and the official MCP SDK
-"$PY" -c "import httpx, mcp" 2>/dev/null || "$PY" -m pip install --quiet --disable-pip-version-check httpx mcp
+# One client for both sides, in a venv of its own: httpx and the newest official MCP SDK (flux-core's venv pins
+# mcp 1.x, whose client adds about 7 ms to every call).
+CLIENT="$ROOT/.bench/venv-client"
+[[ -x "$CLIENT/bin/python" ]] || python3 -m venv "$CLIENT"
+"$CLIENT/bin/python" -c "import httpx, mcp" 2>/dev/null \
+    || "$CLIENT/bin/python" -m pip install --quiet --disable-pip-version-check httpx "mcp>=1.20,<3"
+PY="$CLIENT/bin/python"
 ORIG="$ROOT/.bench/venv-flux-core/bin/flux"
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 

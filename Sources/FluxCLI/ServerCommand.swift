@@ -28,13 +28,10 @@ struct StartServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try service.loadConfiguration()
-        let level = configuration.logLevel.loggerLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        StandardErrorLogging.bootstrap(configuration)
         let svc = try await service.openService()
+        // Remote workers register with this server; with workers.embedded = false only they run executions.
+        svc.enableWorkers(embedded: configuration.workers.embedded)
         let server = FluxHTTPServer(
             service: svc, host: host ?? configuration.serverHost, port: port ?? configuration.serverPort,
             heartbeat: .milliseconds(Int(heartbeatSeconds * 1000)), logger: Logger(label: "flux.server"))

@@ -8,7 +8,7 @@ import Logging
 /// `flux start …`: long-running servers.
 struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "start", abstract: "Start a long-running Flux server.", subcommands: [StartMCPCommand.self, StartServerCommand.self])
+        commandName: "start", abstract: "Start a long-running Flux server.", subcommands: [StartMCPCommand.self, StartServerCommand.self, StartWorkerCommand.self])
 }
 
 /// `flux start mcp`: the Model Context Protocol server.
@@ -48,12 +48,7 @@ struct StartMCPCommand: AsyncParsableCommand {
         if let name { configuration.mcp.name = name }
         if let workflowTools { configuration.mcp.workflowTools = workflowTools }
 
-        let level = configuration.logLevel.loggerLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        StandardErrorLogging.bootstrap(configuration)
         let logger = Logger(label: "flux.mcp")
         for warning in configuration.warnings { logger.warning("\(warning)") }
 

@@ -190,6 +190,12 @@ enum ConfigurationKeys {
         ConfigurationKey("security.max_body_bytes", \.security.maxBodyBytes) { p, r throws(ConfigurationError) in
             try p.integer(r, minimum: 1)
         },
+        ConfigurationKey("security.max_open_streams", \.security.maxOpenStreams) { p, r throws(ConfigurationError) in
+            try p.integer(r, minimum: 1)
+        },
+        ConfigurationKey("security.max_executions_per_client", \.security.maxExecutionsPerClient) { p, r throws(ConfigurationError) in
+            try p.integer(r, minimum: 1)
+        },
 
         // [flux.mcp]
         ConfigurationKey("mcp.name", \.mcp.name) { p, r throws(ConfigurationError) in try p.string(r) },

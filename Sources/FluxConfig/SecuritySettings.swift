@@ -21,6 +21,11 @@ public struct SecuritySettings: Sendable, Equatable {
     public var httpDenyHosts: [String]
     /// `security.max_body_bytes`: largest accepted request or response body (≥ 1). Default 10 MiB.
     public var maxBodyBytes: Int
+    /// `security.max_open_streams`: event streams (SSE) the REST server keeps open at once (≥ 1). Default 256.
+    public var maxOpenStreams: Int
+    /// `security.max_executions_per_client`: unfinished executions one client address may have started through the
+    /// REST server (≥ 1). Default 1000.
+    public var maxExecutionsPerClient: Int
 
     /// Creates security settings; every argument defaults to the built-in default.
     ///
@@ -34,7 +39,9 @@ public struct SecuritySettings: Sendable, Equatable {
         execAllowlist: [String] = [],
         httpAllowHosts: [String] = [],
         httpDenyHosts: [String] = [],
-        maxBodyBytes: Int = 10_485_760
+        maxBodyBytes: Int = 10_485_760,
+        maxOpenStreams: Int = 256,
+        maxExecutionsPerClient: Int = 1000
     ) {
         self.encryptionKey = encryptionKey
         self.adminToken = adminToken
@@ -43,5 +50,7 @@ public struct SecuritySettings: Sendable, Equatable {
         self.httpAllowHosts = httpAllowHosts
         self.httpDenyHosts = httpDenyHosts
         self.maxBodyBytes = maxBodyBytes
+        self.maxOpenStreams = maxOpenStreams
+        self.maxExecutionsPerClient = maxExecutionsPerClient
     }
 }

@@ -27,6 +27,11 @@ struct APIError: Error, Sendable, CustomStringConvertible {
         return APIError(status: .unauthorized, code: ServiceError.Code.unauthorized.rawValue, message: message, headers: headers)
     }
     static func forbidden(_ message: String) -> APIError { APIError(status: .forbidden, code: "forbidden", message: message) }
+    static func tooManyRequests(_ message: String) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = "1"
+        return APIError(status: .tooManyRequests, code: "too_many_requests", message: message, headers: headers)
+    }
     static func unavailable(_ message: String) -> APIError {
         APIError(status: .serviceUnavailable, code: ServiceError.Code.unavailable.rawValue, message: message)
     }

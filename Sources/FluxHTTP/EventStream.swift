@@ -86,12 +86,13 @@ enum EventStream {
     /// A streamed response of the execution's events after `after`, opening with the summary frame of `record`
     /// when `sendSummaryFirst` (so a run's stream tells its execution id at once).
     static func response(service: FluxService, coordinator: ShutdownCoordinator, metrics: ServerMetrics, record: ExecutionRecord, after: Int,
-                         sendSummaryFirst: Bool, heartbeat: Duration) -> Response {
+                         sendSummaryFirst: Bool, heartbeat: Duration, onEnd: @escaping @Sendable () -> Void = {}) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType
         headers[.cacheControl] = "no-cache"
         let executionID = record.id
         let body = ResponseBody { writer in
+            defer { onEnd() }
             let (frames, continuation) = AsyncStream<ByteBuffer>.makeStream()
             let token = coordinator.register { continuation.finish() }
             defer { coordinator.unregister(token) }

@@ -34,7 +34,8 @@ public struct FluxHTTPServer: Sendable {
     /// it closes open event streams at once and lets requests in flight end. `onListening` gets the bound
     /// address (useful with port 0).
     public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }) async throws {
-        let recovered = try await service.engine.recoverAbandoned()
+        // Without an embedded executor nothing runs here: the dispatcher hands abandoned executions to workers.
+        let recovered = service.runsExecutionsInProcess ? try await service.engine.recoverAbandoned() : []
         if !recovered.isEmpty {
             logger.info("recovered \(recovered.count) execution(s) left unfinished: \(recovered.joined(separator: ", "))")
         }
@@ -52,11 +53,16 @@ public struct FluxHTTPServer: Sendable {
                 await onListening(boundHost, boundPort)
             },
             logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: app),
+            .init(service: ShutdownService(coordinator: coordinator, logger: logger)),
+        ]
+        if case .workers = service.placement {
+            // Last, so it stops first and closes the workers' event streams before the drain.
+            services.append(.init(service: WorkerDispatcher(service: service, logger: Logger(label: "flux.dispatch"))))
+        }
         var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: app),
-                .init(service: ShutdownService(coordinator: coordinator, logger: logger)),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // A backstop: whatever still runs this long after the signal is cancelled.
@@ -66,7 +72,7 @@ public struct FluxHTTPServer: Sendable {
     }
 
     /// The router with every route; exposed to the module for tests that want no socket.
-    func makeRouter(coordinator: ShutdownCoordinator) -> Router<BasicRequestContext> {
+    func makeRouter(coordinator: ShutdownCoordinator) -> Router<FluxRequestContext> {
         let security = service.environment.configuration.security
         let metrics = ServerMetrics()
         let routes = Routes(
@@ -74,8 +80,13 @@ public struct FluxHTTPServer: Sendable {
             input: RequestInput(maxBodyBytes: security.maxBodyBytes),
             auth: BearerToken(expected: security.authToken, setting: "security.auth_token"),
             admin: BearerToken(expected: security.adminToken, setting: "security.admin_token", required: true),
+            limits: ClientLimits(maxOpenStreams: security.maxOpenStreams, maxExecutionsPerClient: security.maxExecutionsPerClient),
             heartbeat: heartbeat, logger: logger)
-        typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+        let workerRoutes = WorkerRoutes(
+            service: service, coordinator: coordinator, input: RequestInput(maxBodyBytes: security.maxBodyBytes),
+            bootstrap: BearerToken(expected: service.environment.configuration.workers.bootstrapToken, setting: "workers.bootstrap_token", required: true),
+            ping: .milliseconds(Int(max(0.05, service.environment.configuration.workers.heartbeatInterval) * 1000)))
+        typealias Handler = @Sendable (Request, FluxRequestContext) async throws -> Response
         var table: [(method: HTTPRequest.Method, path: String, handler: Handler)] = [
             (.get, "/health", { _, _ in JSONResponse.make(["status": "ok"]) }),
             (.get, "/ready", routes.ready),
@@ -97,6 +108,18 @@ public struct FluxHTTPServer: Sendable {
             (.get, "/executions/:execution_id", routes.execution),
             (.get, "/executions/:execution_id/events", routes.events),
             (.get, "/executions/:execution_id/stream", routes.watch),
+
+            (.get, "/workers", workerRoutes.list),
+            (.post, "/workers/register", workerRoutes.register),
+            (.get, "/workers/:name/connect", workerRoutes.connect),
+            (.post, "/workers/:name/claim/:execution_id", workerRoutes.claim),
+            (.post, "/workers/:name/checkpoint/:execution_id", workerRoutes.checkpoint),
+            (.post, "/workers/:name/heartbeat", workerRoutes.heartbeat),
+            (.get, "/workers/:name/executions/:execution_id", workerRoutes.execution),
+            (.get, "/workers/:name/workflows/:workflow", workerRoutes.workflow),
+            (.get, "/workers/:name/cache/:key", workerRoutes.cachedValue),
+            (.put, "/workers/:name/cache/:key", workerRoutes.storeCachedValue),
+            (.post, "/workers/:name/secrets", workerRoutes.secrets),
         ]
         if security.encryptionKey == nil {
             logger.warning("admin routes (/admin/secrets) are not mounted: no security.encryption_key is configured (set FLUX_SECURITY__ENCRYPTION_KEY)")
@@ -119,7 +142,7 @@ public struct FluxHTTPServer: Sendable {
             ]
         }
 
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: FluxRequestContext.self)
         // Middleware first: routes capture the middleware added before them.
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware(logger: logger, routes: RouteTable(table.map { ($0.method, $0.path) })))

@@ -17,6 +17,7 @@ enum OpenAPI {
         {"name": "workflows", "description": "The catalog of workflow documents"},
         {"name": "executions", "description": "Running, resuming, cancelling and inspecting executions"},
         {"name": "admin", "description": "Secrets (needs security.encryption_key and security.admin_token)"},
+        {"name": "workers", "description": "The worker protocol: remote workers register, listen, claim, checkpoint and heartbeat (docs/workers.md)"},
         {"name": "operations", "description": "Health, readiness, metrics and this description"}
       ],
       "paths": {
@@ -286,6 +287,180 @@ enum OpenAPI {
             }
           }
         },
+        "/workers": {
+          "get": {
+            "tags": ["workers"], "operationId": "listWorkers", "summary": "Registered workers, and the embedded executor when this server runs executions",
+            "responses": {
+              "200": {"description": "The workers", "content": {"application/json": {"schema": {"type": "object", "properties": {"workers": {"type": "array", "items": {"$ref": "#/components/schemas/Worker"}}, "count": {"type": "integer"}}, "required": ["workers", "count"]}}}},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/register": {
+          "post": {
+            "tags": ["workers"], "operationId": "registerWorker", "summary": "Register a worker (or register again: the session token rotates)",
+            "description": "Needs Authorization: Bearer <workers.bootstrap_token> (403 for every request while none is configured). Swift workflows the worker lists join the catalog as kind swift. Answers the session token every other worker route needs; only its SHA-256 is stored.",
+            "security": [{"bootstrap": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WorkerRegistration"}}}},
+            "responses": {
+              "200": {"description": "The session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WorkerSession"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/{name}/connect": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}],
+          "get": {
+            "tags": ["workers"], "operationId": "connectWorker", "summary": "The worker's event stream",
+            "security": [{"workerSession": []}],
+            "responses": {
+              "200": {"description": "Server-Sent Events: connected, then execution_scheduled, execution_resumed and execution_cancelled frames (data: one line of JSON with execution_id, workflow_name, workflow_version, state and, for documents, the workflow), with : ping comments every workers.heartbeat_interval", "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/{name}/claim/{execution_id}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}, {"$ref": "#/components/parameters/ExecutionID"}],
+          "post": {
+            "tags": ["workers"], "operationId": "claimExecution", "summary": "Claim an execution (atomic)",
+            "description": "Succeeds only while the execution waits to run (CREATED, a resume request, or a holder whose lease lapsed) and the worker has what it needs; 409 otherwise. Every checkpoint must echo the claim_generation answered.",
+            "security": [{"workerSession": []}],
+            "responses": {
+              "200": {"description": "The execution (with the new claim_generation), its events, and its workflow", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WorkerClaim"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/{name}/checkpoint/{execution_id}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}, {"$ref": "#/components/parameters/ExecutionID"}],
+          "post": {
+            "tags": ["workers"], "operationId": "checkpointExecution", "summary": "Append new events and state",
+            "description": "Only from the worker holding the execution with its claim_generation (409 otherwise: stale or foreign claim). Events already stored are skipped, so a retry is harmless.",
+            "security": [{"workerSession": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Checkpoint"}}}},
+            "responses": {
+              "200": {"description": "Stored", "content": {"application/json": {"schema": {"type": "object", "properties": {"applied": {"type": "boolean"}, "state": {"$ref": "#/components/schemas/State"}, "last_sequence": {"type": "integer"}}, "required": ["applied", "state", "last_sequence"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/{name}/heartbeat": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}],
+          "post": {
+            "tags": ["workers"], "operationId": "workerHeartbeat", "summary": "Renew the worker's leases; report in-flight executions and resources",
+            "security": [{"workerSession": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"in_flight": {"type": "array", "items": {"type": "string"}}, "resources": {"type": "object"}}}}}},
+            "responses": {
+              "200": {"description": "The executions to cancel", "content": {"application/json": {"schema": {"type": "object", "properties": {"cancel": {"type": "array", "items": {"type": "string"}}, "lease_expires_at": {"type": "string", "format": "date-time"}, "heartbeat_interval": {"type": "number"}}, "required": ["cancel", "lease_expires_at", "heartbeat_interval"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/{name}/executions/{execution_id}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}, {"$ref": "#/components/parameters/ExecutionID"}],
+          "get": {
+            "tags": ["workers"], "operationId": "workerReadExecution", "summary": "An execution as the worker protocol carries it",
+            "security": [{"workerSession": []}],
+            "parameters": [{"name": "events", "in": "query", "required": false, "schema": {"type": "boolean", "default": false}}, {"$ref": "#/components/parameters/After"}],
+            "responses": {
+              "200": {"description": "The execution, and its events with ?events=true", "content": {"application/json": {"schema": {"type": "object", "properties": {"execution": {"$ref": "#/components/schemas/WireExecution"}, "events": {"type": "array", "items": {"$ref": "#/components/schemas/WireEvent"}}}, "required": ["execution"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/{name}/workflows/{workflow}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}, {"name": "workflow", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "get": {
+            "tags": ["workers"], "operationId": "workerReadWorkflow", "summary": "A workflow version with its document",
+            "security": [{"workerSession": []}],
+            "parameters": [{"$ref": "#/components/parameters/Version"}],
+            "responses": {
+              "200": {"description": "The workflow", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WireWorkflow"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/{name}/cache/{key}": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}, {"name": "key", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 256}}],
+          "get": {
+            "tags": ["workers"], "operationId": "workerReadCache", "summary": "A cached task result",
+            "security": [{"workerSession": []}],
+            "responses": {
+              "200": {"description": "The value", "content": {"application/json": {"schema": {"type": "object", "properties": {"key": {"type": "string"}, "value": {}}, "required": ["key", "value"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          },
+          "put": {
+            "tags": ["workers"], "operationId": "workerWriteCache", "summary": "Cache a task result",
+            "security": [{"workerSession": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"value": {}}, "required": ["value"]}}}},
+            "responses": {
+              "200": {"description": "Stored", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/{name}/secrets": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}],
+          "post": {
+            "tags": ["workers"], "operationId": "workerReadSecrets", "summary": "Secrets a task on the worker asks for",
+            "security": [{"workerSession": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"names": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1000}, "execution_id": {"type": "string"}}, "required": ["names"]}}}},
+            "responses": {
+              "200": {"description": "The values", "content": {"application/json": {"schema": {"type": "object", "properties": {"secrets": {"type": "object", "additionalProperties": {"type": "string"}}}, "required": ["secrets"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
         "/health": {
           "get": {
             "tags": ["operations"], "operationId": "health", "summary": "Liveness",
@@ -324,11 +499,14 @@ enum OpenAPI {
       "components": {
         "securitySchemes": {
           "bearer": {"type": "http", "scheme": "bearer", "description": "security.auth_token; needed only when it is set"},
-          "admin": {"type": "http", "scheme": "bearer", "description": "security.admin_token"}
+          "admin": {"type": "http", "scheme": "bearer", "description": "security.admin_token"},
+          "bootstrap": {"type": "http", "scheme": "bearer", "description": "workers.bootstrap_token"},
+          "workerSession": {"type": "http", "scheme": "bearer", "description": "The session_token POST /workers/register answered"}
         },
         "parameters": {
           "WorkflowName": {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
           "ExecutionID": {"name": "execution_id", "in": "path", "required": true, "schema": {"type": "string"}},
+          "WorkerName": {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
           "Mode": {"name": "mode", "in": "path", "required": true, "schema": {"type": "string", "enum": ["sync", "async", "stream"]}},
           "CancelMode": {"name": "mode", "in": "query", "required": false, "schema": {"type": "string", "enum": ["sync", "async"], "default": "async"}},
           "Detailed": {"name": "detailed", "in": "query", "required": false, "description": "Include the events", "schema": {"type": "boolean", "default": false}},
@@ -351,6 +529,73 @@ enum OpenAPI {
             "required": ["event", "data"]
           },
           "SecretName": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,128}$"},
+          "WorkerRegistration": {
+            "type": "object",
+            "properties": {
+              "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}, "incarnation": {"type": "string", "pattern": "^[A-Za-z0-9]{1,64}$"},
+              "concurrency": {"type": "integer", "minimum": 1, "maximum": 10000}, "labels": {"type": "array", "items": {"type": "string"}},
+              "workflows": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "version": {"type": "integer", "minimum": 1}, "description": {"type": "string"}, "input_schema": {"type": ["object", "null"]}}, "required": ["name"]}},
+              "tasks": {"type": "array", "items": {"type": "string"}}, "runtime": {"type": "object"}, "resources": {"type": "object"}
+            },
+            "required": ["name"]
+          },
+          "WorkerSession": {
+            "type": "object",
+            "properties": {
+              "name": {"type": "string"}, "incarnation": {"type": "string"}, "owner": {"type": "string"}, "session_token": {"type": "string"},
+              "heartbeat_interval": {"type": "number"}, "lease_timeout": {"type": "number"}, "registered_at": {"type": "string", "format": "date-time"}
+            },
+            "required": ["name", "incarnation", "owner", "session_token", "heartbeat_interval", "lease_timeout", "registered_at"]
+          },
+          "Worker": {
+            "type": "object",
+            "properties": {
+              "name": {"type": "string"}, "kind": {"type": "string", "enum": ["embedded", "remote"]}, "connected": {"type": "boolean"},
+              "executions_running": {"type": "integer"}, "running_execution_ids": {"type": "array", "items": {"type": "string"}},
+              "concurrency": {}, "labels": {}, "workflows": {}, "tasks": {}, "runtime": {}, "resources": {}
+            },
+            "required": ["name", "kind", "connected", "executions_running", "running_execution_ids"]
+          },
+          "WireExecution": {
+            "type": "object",
+            "properties": {
+              "execution_id": {"type": "string"}, "workflow_name": {"type": "string"}, "workflow_version": {"type": "integer"},
+              "state": {"$ref": "#/components/schemas/State"}, "input": {}, "output": {}, "owner": {"type": ["string", "null"]},
+              "claim_generation": {"type": "integer"}, "lease_expires_at": {"type": ["number", "null"]}, "last_sequence": {"type": "integer"},
+              "created_at": {"type": "number"}, "updated_at": {"type": "number"}
+            },
+            "required": ["execution_id", "workflow_name", "workflow_version", "state", "claim_generation", "last_sequence"]
+          },
+          "WireEvent": {
+            "type": "object",
+            "properties": {
+              "id": {"type": "string"}, "type": {"type": "string"}, "source_id": {"type": "string"}, "name": {"type": "string"},
+              "value": {}, "time": {"type": "number", "description": "Unix seconds"}, "sequence": {"type": "integer", "minimum": 1}
+            },
+            "required": ["id", "type", "source_id", "name", "time", "sequence"]
+          },
+          "WireWorkflow": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "version": {"type": "integer"}, "kind": {"type": "string", "enum": ["document", "swift"]}, "source": {"type": "string"}},
+            "required": ["name", "version", "kind", "source"]
+          },
+          "WorkerClaim": {
+            "type": "object",
+            "properties": {
+              "execution": {"$ref": "#/components/schemas/WireExecution"}, "events": {"type": "array", "items": {"$ref": "#/components/schemas/WireEvent"}},
+              "claim_generation": {"type": "integer"}, "workflow": {"$ref": "#/components/schemas/WireWorkflow"}
+            },
+            "required": ["execution", "events", "claim_generation"]
+          },
+          "Checkpoint": {
+            "type": "object",
+            "properties": {
+              "claim_generation": {"type": "integer"}, "events": {"type": "array", "items": {"$ref": "#/components/schemas/WireEvent"}},
+              "state": {"$ref": "#/components/schemas/State"}, "output": {}, "release": {"type": "boolean"},
+              "expected_states": {"type": "array", "items": {"$ref": "#/components/schemas/State"}}
+            },
+            "required": ["claim_generation"]
+          },
           "Status": {"type": "object", "properties": {"status": {"type": "string"}, "message": {"type": "string"}}, "required": ["status", "message"]},
           "State": {"type": "string", "enum": ["CREATED", "SCHEDULED", "CLAIMED", "RUNNING", "PAUSED", "RESUMING", "COMPLETED", "FAILED", "CANCELLING", "CANCELLED"]},
           "Workflow": {

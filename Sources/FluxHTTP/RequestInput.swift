@@ -3,7 +3,6 @@ import FluxService
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MultipartKit
 import NIOCore
 
 /// Reading what a client sent: bodies within `security.max_body_bytes`, JSON inputs, query flags, uploads.
@@ -25,7 +24,10 @@ struct RequestInput: Sendable {
     /// The body as a JSON value; an empty body is `null`.
     func json(_ request: Request) async throws -> JSONValue {
         let buffer = try await body(request)
-        let text = String(buffer: buffer)
+        // Refuse rather than repair: String(buffer:) would turn invalid bytes into U+FFFD and run with that.
+        guard let text = String(validatingUTF8Buffer: buffer) else {
+            throw APIError.badRequest("the request body is not UTF-8 text; send the input as JSON in UTF-8")
+        }
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return .null }
         do {
             return try JSONValue(parsing: text)
@@ -65,17 +67,17 @@ struct RequestInput: Sendable {
             guard let boundary = Self.parameter("boundary", in: contentType) else {
                 throw APIError.badRequest("a multipart/form-data body needs a boundary in its Content-Type")
             }
-            let parts: [MultipartPart]
-            do { parts = try Self.parts(of: buffer, boundary: boundary) } catch {
+            let parts: [MultipartForm.Part]
+            do { parts = try MultipartForm.parse(Array(buffer: buffer), boundary: boundary) } catch {
                 throw APIError.badRequest("the multipart body cannot be read: \(error)")
             }
-            guard let part = parts.first(where: { Self.dispositionParameter("name", of: $0) == "file" }) else {
+            guard let part = parts.first(where: { $0.dispositionParameter("name") == "file" }) else {
                 throw APIError.badRequest("the multipart body has no field named file; send the document as the file field")
             }
-            guard let text = String(validatingUTF8Buffer: part.body) else {
+            guard let text = String(validating: part.body, as: UTF8.self) else {
                 throw APIError.badRequest("the uploaded file is not UTF-8 text")
             }
-            return (text, Self.dispositionParameter("filename", of: part) ?? "upload")
+            return (text, part.dispositionParameter("filename") ?? "upload")
         }
         guard let text = String(validatingUTF8Buffer: buffer) else {
             throw APIError.badRequest("the document is not UTF-8 text")
@@ -85,30 +87,6 @@ struct RequestInput: Sendable {
         }
         let name = Self.string(request, "filename") ?? (contentType.contains("json") ? "upload.json" : "upload.yaml")
         return (text, name)
-    }
-
-    static func parts(of buffer: ByteBuffer, boundary: String) throws -> [MultipartPart] {
-        final class Collector {
-            var parts: [MultipartPart] = []
-            var headers = HTTPHeaders()
-            var body = ByteBuffer()
-        }
-        let collector = Collector()
-        let parser = MultipartParser(boundary: boundary)
-        parser.onHeader = { name, value in collector.headers.add(name: name, value: value) }
-        parser.onBody = { chunk in collector.body.writeBuffer(&chunk) }
-        parser.onPartComplete = {
-            collector.parts.append(MultipartPart(headers: collector.headers, body: collector.body))
-            collector.headers = HTTPHeaders()
-            collector.body = ByteBuffer()
-        }
-        try parser.execute(buffer)
-        return collector.parts
-    }
-
-    /// `name="file"` of a part's Content-Disposition.
-    static func dispositionParameter(_ name: String, of part: MultipartPart) -> String? {
-        part.headers.first(name: "Content-Disposition").flatMap { parameter(name, in: $0) }
     }
 
     /// A `key=value` (or `key="value"`) parameter of a header value such as a Content-Type.

@@ -13,10 +13,11 @@ struct Routes: Sendable {
     let input: RequestInput
     let auth: BearerToken
     let admin: BearerToken
+    let limits: ClientLimits
     let heartbeat: Duration
     let logger: Logger
 
-    typealias Context = BasicRequestContext
+    typealias Context = FluxRequestContext
 
     // MARK: - Workflows
 
@@ -51,6 +52,11 @@ struct Routes: Sendable {
         let detailed = try RequestInput.flag(request, "detailed")
         let version = try RequestInput.integer(request, "version")
         let value = try await input.json(request)
+        if mode == .stream { try limits.openStream() }
+        var streaming = false
+        defer { if mode == .stream, !streaming { limits.closeStream() } }
+        let slot = try await limits.reserveExecution(client: context.clientKey, store: service.store)
+        defer { limits.release(slot) }
         switch mode {
         case .sync:
             let snapshot = try await coordinator.untilShutdown { [service] in
@@ -60,10 +66,13 @@ struct Routes: Sendable {
             return JSONResponse.make(Summaries.execution(snapshot, detailed: detailed))
         case .async:
             let snapshot = try await service.run(workflow: name, version: version, input: value, mode: .async)
+            limits.started(snapshot.record.id, slot: slot)
             return JSONResponse.make(Summaries.execution(snapshot, detailed: detailed), status: .accepted)
         case .stream:
             let snapshot = try await service.run(workflow: name, version: version, input: value, mode: .stream)
-            return stream(snapshot.record, after: 0, summaryFirst: true)
+            limits.started(snapshot.record.id, slot: slot)
+            streaming = true
+            return stream(snapshot.record, after: 0, summaryFirst: true, holdsSlot: true)
         }
     }
 
@@ -74,6 +83,11 @@ struct Routes: Sendable {
         let mode = try Self.mode(context)
         let detailed = try RequestInput.flag(request, "detailed")
         let value = try await input.json(request)
+        if mode == .stream { try limits.openStream() }
+        var streaming = false
+        defer { if mode == .stream, !streaming { limits.closeStream() } }
+        let slot = try await limits.reserveExecution(client: context.clientKey, store: service.store)
+        defer { limits.release(slot) }
         switch mode {
         case .sync:
             let snapshot = try await coordinator.untilShutdown { [service] in
@@ -83,12 +97,15 @@ struct Routes: Sendable {
             return JSONResponse.make(Summaries.execution(snapshot, detailed: detailed))
         case .async:
             let snapshot = try await service.resume(workflow: name, executionID: executionID, input: value, mode: .async)
+            limits.started(snapshot.record.id, slot: slot)
             return JSONResponse.make(Summaries.execution(snapshot, detailed: detailed), status: .accepted)
         case .stream:
             let snapshot = try await service.resume(workflow: name, executionID: executionID, input: value, mode: .stream)
+            limits.started(snapshot.record.id, slot: slot)
             // Start at the WORKFLOW_RESUMING event the resume recorded, so the stream opens with `.execution.resuming`.
             let resuming = snapshot.events.last(where: { $0.type == .workflowResuming })?.sequence ?? snapshot.record.lastSequence
-            return stream(snapshot.record, after: max(0, resuming - 1), summaryFirst: false)
+            streaming = true
+            return stream(snapshot.record, after: max(0, resuming - 1), summaryFirst: false, holdsSlot: true)
         }
     }
 
@@ -163,12 +180,14 @@ struct Routes: Sendable {
         } else {
             record.state = .created
         }
-        return stream(record, after: after, summaryFirst: false)
+        try limits.openStream()
+        return stream(record, after: after, summaryFirst: false, holdsSlot: true)
     }
 
-    private func stream(_ record: ExecutionRecord, after: Int, summaryFirst: Bool) -> Response {
+    /// An SSE response; the stream place taken with `limits.openStream()` is given back when it ends.
+    private func stream(_ record: ExecutionRecord, after: Int, summaryFirst: Bool, holdsSlot: Bool) -> Response {
         EventStream.response(service: service, coordinator: coordinator, metrics: metrics, record: record, after: after,
-                             sendSummaryFirst: summaryFirst, heartbeat: heartbeat)
+                             sendSummaryFirst: summaryFirst, heartbeat: heartbeat, onEnd: { [limits] in if holdsSlot { limits.closeStream() } })
     }
 
     // MARK: - Admin

@@ -209,12 +209,16 @@ public final class FluxMCPServer: Sendable {
             let workflowName = try args.string("workflow_name")
             let detailed = try args.bool("detailed", default: false)
             let version = try args.optionalInt("version", range: 1...Int.max)
+            if name == "execute_workflow_sync" {
+                let settled = try await serviceCall(hint: "list the registered workflows with list_workflows") {
+                    try await self.runToSettlement(workflowName, version: version, input: args.input(), progress: progress)
+                }
+                return executionResult(settled, detailed: detailed)
+            }
             let started = try await serviceCall(hint: "list the registered workflows with list_workflows") {
                 try await self.service.run(workflow: workflowName, version: version, input: args.input(), mode: .async)
             }
-            if name == "execute_workflow_async" { return executionResult(started, detailed: detailed) }
-            let settled = try await settle(started, progress: progress)
-            return executionResult(settled, detailed: detailed)
+            return executionResult(started, detailed: detailed)
 
         case "get_execution_status":
             let workflowName = try args.string("workflow_name")
@@ -294,14 +298,13 @@ public final class FluxMCPServer: Sendable {
             return ["success": true, "workflow_name": .string(workflowName), "deleted_versions": .int(count)]
 
         case "list_workers":
-            let running = await service.engine.runningExecutionIDs().sorted()
-            let worker: JSONValue = [
-                "name": .string(service.engine.ownerID), "kind": "embedded",
-                "executions_running": .int(running.count), "running_execution_ids": .array(running.map(JSONValue.string)),
-                "process_id": .int(Int(ProcessInfo.processInfo.processIdentifier)),
-                "host": .string(ProcessInfo.processInfo.hostName),
-            ]
-            return ["success": true, "workers": [worker], "count": 1]
+            var workers = try await service.listWorkers()
+            if let first = workers.first, first["kind"]?.stringValue == "embedded", var object = first.objectValue {
+                object["process_id"] = .int(Int(ProcessInfo.processInfo.processIdentifier))
+                object["host"] = .string(ProcessInfo.processInfo.hostName)
+                workers[0] = .object(object)
+            }
+            return ["success": true, "workers": .array(workers), "count": .int(workers.count)]
 
         case "health_check":
             let uptime = (ContinuousClock.now - startedAt).seconds
@@ -355,6 +358,62 @@ public final class FluxMCPServer: Sendable {
                 + "execution_id: \"\(id)\").")
         }
         return .object(object)
+    }
+
+    /// Runs a new execution and waits until it settles or the wait limit passes. Without a progress token the
+    /// execution runs inline, as REST's run/sync does (a short run is one durable transaction), in a task of its
+    /// own: a cancelled request or the wait limit ends only the waiting. With a token it starts in the
+    /// background and its completed steps are reported as progress.
+    func runToSettlement(_ workflow: String, version: Int?, input: JSONValue, progress: ProgressReporter) async throws -> ExecutionSnapshot {
+        guard !progress.isActive else {
+            let started = try await service.run(workflow: workflow, version: version, input: input, mode: .async)
+            return try await settle(started, progress: progress)
+        }
+        let service = self.service
+        let executionID = ExecutionRecord.newID()
+        let run = Task { try await service.run(workflow: workflow, version: version, input: input, mode: .sync, executionID: executionID) }
+        if let settled = try await Self.value(of: run, within: options.syncWaitLimit) { return settled }
+        // Still running at the limit: answer with what the store holds now. An inline run writes its row at its
+        // first commit, which the engine's maintenance makes within half a second even for a silent body.
+        let deadline = ContinuousClock.now + .seconds(2)
+        while true {
+            var failure: ServiceError?
+            do {
+                return try await service.status(workflow: nil, executionID: executionID)
+            } catch {
+                failure = error
+            }
+            guard let failure else { continue }
+            guard failure.code == .notFound, ContinuousClock.now < deadline else { throw failure }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// The task's value, or nil once `limit` has passed first. Cancelling the caller throws `CancellationError`
+    /// at once and leaves the task running.
+    static func value<T: Sendable>(of task: Task<T, any Error>, within limit: Duration) async throws -> T? {
+        let gate = Mutex<CheckedContinuation<T?, any Error>?>(nil)
+        let finish: @Sendable (Result<T?, any Error>) -> Void = { result in
+            gate.withLock { continuation in
+                continuation?.resume(with: result)
+                continuation = nil
+            }
+        }
+        var watchers: [Task<Void, Never>] = []
+        defer { watchers.forEach { $0.cancel() } }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
+                gate.withLock { $0 = continuation }
+                if Task.isCancelled { finish(.failure(CancellationError())) }
+                watchers.append(Task { finish(await task.result.map { Optional($0) }) })
+                watchers.append(Task {
+                    guard (try? await Task.sleep(for: limit)) != nil else { return }
+                    finish(.success(nil))
+                })
+            }
+        } onCancel: {
+            finish(.failure(CancellationError()))
+        }
     }
 
     /// Waits until the execution settles (or the wait limit passes), reporting each completed step as progress.

@@ -189,8 +189,9 @@ enum ToolCatalog {
             annotations: .init(readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false)),
         ToolSpec(
             name: "list_workers", title: "List workers",
-            description: "The executors that run this server's executions: this process's embedded executor, with the "
-                + "executions it is running now.",
+            description: "The executors that run executions: this process's embedded executor, with the executions it is "
+                + "running now, and the remote workers registered on the store (flux start worker), with their resources, "
+                + "labels, workflows, tasks and in-flight executions.",
             parameters: [:], required: [],
             output: Schemas.object([
                 "success": ["type": "boolean"],

@@ -45,7 +45,6 @@ extension FluxMCPServer {
             try args.allowOnly(["input"])
             input = args.input("input")
         }
-        let started = try await service.run(workflow: record.name, input: input, mode: .async)
-        return executionResult(try await settle(started, progress: progress), detailed: false)
+        return executionResult(try await runToSettlement(record.name, version: nil, input: input, progress: progress), detailed: false)
     }
 }

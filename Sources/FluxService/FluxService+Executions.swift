@@ -13,9 +13,14 @@ public enum RunMode: String, Sendable, CaseIterable, Codable {
 }
 
 extension FluxService {
-    /// Starts an execution of the latest (or given) version of a workflow.
-    public func run(workflow name: String, version: Int? = nil, input: JSONValue, mode: RunMode) async throws(ServiceError) -> ExecutionSnapshot {
+    /// Starts (`.async`, `.stream`) or runs to its end or pause (`.sync`) a new execution. `executionID` chooses
+    /// the id instead of a new random one.
+    public func run(workflow name: String, version: Int? = nil, input: JSONValue, mode: RunMode,
+                    executionID: String? = nil) async throws(ServiceError) -> ExecutionSnapshot {
         do {
+            if case .workers = placement, let workflow = try await store.workflow(name: name, version: version), dispatchesToWorkers(workflow) {
+                return try await runOnWorkers(workflow, input: input, mode: mode, executionID: executionID)
+            }
             guard let definition = try await definition(name: name, version: version) else {
                 throw ServiceError(.notFound, "no workflow named \(name)\(version.map { " with version \($0)" } ?? ""); register it first")
             }
@@ -29,9 +34,9 @@ extension FluxService {
             }
             switch mode {
             case .sync:
-                return try await engine.run(workflow: name, version: definition.version, input: input)
+                return try await engine.run(workflow: name, version: definition.version, input: input, executionID: executionID)
             case .async, .stream:
-                let record = try await engine.create(workflow: name, version: definition.version, input: input)
+                let record = try await engine.create(workflow: name, version: definition.version, input: input, executionID: executionID)
                 await engine.start(executionID: record.id)
                 return ExecutionSnapshot(record: record, events: [])
             }
@@ -45,6 +50,10 @@ extension FluxService {
         do {
             let record = try await execution(workflow: name, executionID: executionID)
             try await validateResumeInput(input, for: record)
+            if case .workers = placement,
+               dispatchesToWorkers(try await store.workflow(name: record.workflowName, version: record.workflowVersion)) {
+                return try await resumeOnWorkers(record, input: input, mode: mode)
+            }
             switch mode {
             case .sync: return try await engine.resume(executionID: executionID, input: input)
             case .async, .stream: return try await engine.resumeInBackground(executionID: executionID, input: input)
@@ -67,7 +76,10 @@ extension FluxService {
     /// Cancels an execution; with `wait` returns once it has stopped.
     public func cancel(workflow name: String?, executionID: String, wait: Bool) async throws(ServiceError) -> ExecutionSnapshot {
         do {
-            _ = try await execution(workflow: name, executionID: executionID)
+            let record = try await execution(workflow: name, executionID: executionID)
+            if let owner = record.owner, owner.hasPrefix("worker:"), record.state.isActive {
+                return try await cancelOnWorker(record, wait: wait)
+            }
             return try await engine.cancel(executionID: executionID, wait: wait)
         } catch {
             throw ServiceError.wrap(error)
@@ -76,7 +88,11 @@ extension FluxService {
 
     /// Waits until the execution finishes or pauses (or `timeout` passes) and returns it.
     public func waitUntilSettled(executionID: String, timeout: Duration? = nil) async throws(ServiceError) -> ExecutionSnapshot {
-        do { return try await engine.waitUntilSettled(executionID: executionID, timeout: timeout) } catch { throw ServiceError.wrap(error) }
+        do {
+            return try await engine.waitUntilSettled(executionID: executionID, timeout: timeout, recoverAbandoned: placement == .inProcess)
+        } catch {
+            throw ServiceError.wrap(error)
+        }
     }
 
     /// A page of executions, newest first.

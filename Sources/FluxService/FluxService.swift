@@ -22,6 +22,17 @@ public final class FluxService: Sendable {
     let compiled = Mutex<[String: WorkflowDefinition]>([:])
     let swiftWorkflows: [String: WorkflowDefinition]
     let interpreterEnvironment: InterpreterEnvironment
+    /// Remote workers: registrations, sessions, open streams and what each runs.
+    let workers: WorkerRegistry
+    /// Wakes the ``WorkerDispatcher`` when there may be work for workers.
+    let dispatchSignal = DispatchSignal()
+    /// Set by a resume or cancel so that the next dispatch pass looks at active executions at once.
+    let activeScanRequested = Mutex(false)
+    let placementState = Mutex<ExecutionPlacement>(.inProcess)
+    /// What each workflow version needs of a worker, by `name@version`.
+    let requirementCache = Mutex<[String: WorkRequirement]>([:])
+    /// Workflow versions as dispatch last read them, by `name@version`.
+    let workflowRecordCache = Mutex<[String: (workflow: WorkflowRecord?, at: ContinuousClock.Instant)]>([:])
 
     /// - Parameters:
     ///   - swiftTasks: tasks compiled into this binary that documents may call with `task:`.
@@ -32,6 +43,12 @@ public final class FluxService: Sendable {
         self.logger = logger
         self.swiftWorkflows = Dictionary(swiftWorkflows.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         let security = environment.configuration.security
+        let workerSettings = environment.configuration.workers
+        let workerStore: any WorkerStore = (environment.store as? any WorkerStore) ?? InMemoryWorkerStore()
+        let offerSeconds: Double = max(2, workerSettings.heartbeatInterval * 2)
+        let staleSeconds: Double = max(1, workerSettings.heartbeatInterval * 3)
+        workers = WorkerRegistry(store: workerStore, offerTimeout: .milliseconds(Int(offerSeconds * 1000)),
+                                 staleAfter: .milliseconds(Int(staleSeconds * 1000)))
         interpreterEnvironment = InterpreterEnvironment(
             tasks: Dictionary(swiftTasks.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }),
             execAllowlist: security.execAllowlist, httpAllowHosts: security.httpAllowHosts, httpDenyHosts: security.httpDenyHosts,

@@ -78,6 +78,21 @@ enum StoreMigrations {
                 """)
         }
 
+        migrator.registerMigration("v3_workers") { db in
+            // Remote workers (see WorkerStore): only a SHA-256 of the session token is kept.
+            try db.execute(sql: """
+                CREATE TABLE workers (
+                    name TEXT NOT NULL PRIMARY KEY,
+                    incarnation TEXT NOT NULL,
+                    token_hash TEXT NOT NULL,
+                    info TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    registered_at REAL NOT NULL,
+                    last_seen_at REAL NOT NULL
+                );
+                """)
+        }
+
         return migrator
     }()
 

@@ -128,6 +128,24 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
         }
     }
 
+    /// The `PRAGMA synchronous` of the connection every write goes through: what `synchronous:` asked for.
+    ///
+    /// ```swift
+    /// #expect(try SQLiteStore(path: p, synchronous: .full).writerSynchronous() == .full)
+    /// ```
+    public func writerSynchronous() throws -> SQLiteSynchronous? {
+        try translatingErrors {
+            try pool.writeWithoutTransaction { db in
+                // 1 is NORMAL, 2 is FULL (0 OFF and 3 EXTRA are never set by this store).
+                switch try Int.fetchOne(db, sql: "PRAGMA synchronous") {
+                case 1: return .normal
+                case 2: return .full
+                default: return nil
+                }
+            }
+        }
+    }
+
     /// How many executions and events the file holds.
     ///
     /// ```swift

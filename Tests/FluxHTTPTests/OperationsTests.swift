@@ -50,6 +50,11 @@ import Testing
             ("get", "/executions/{execution_id}/events"), ("get", "/executions/{execution_id}/stream"),
             ("get", "/admin/secrets"), ("post", "/admin/secrets"), ("get", "/admin/secrets/{name}"), ("delete", "/admin/secrets/{name}"),
             ("get", "/health"), ("get", "/ready"), ("get", "/metrics"), ("get", "/openapi.json"), ("get", "/docs"),
+            ("get", "/workers"), ("post", "/workers/register"), ("get", "/workers/{name}/connect"),
+            ("post", "/workers/{name}/claim/{execution_id}"), ("post", "/workers/{name}/checkpoint/{execution_id}"),
+            ("post", "/workers/{name}/heartbeat"), ("get", "/workers/{name}/executions/{execution_id}"),
+            ("get", "/workers/{name}/workflows/{workflow}"), ("get", "/workers/{name}/cache/{key}"), ("put", "/workers/{name}/cache/{key}"),
+            ("post", "/workers/{name}/secrets"),
         ]
         for (method, path) in routes {
             #expect(paths[path]?[method] != nil, "\(method) \(path) is not described")

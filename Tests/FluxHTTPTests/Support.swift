@@ -44,7 +44,11 @@ final class ServerProcess: @unchecked Sendable {
     var stderr: String { log.text }
 
     /// Starts a server; `environment` adds FLUX_* settings (the caller's own FLUX_* variables are dropped).
-    init(environment: [String: String] = [:], directory: URL? = nil, heartbeat: Double = 15) async throws {
+    /// The port to listen on; 0 picks a free one at each start.
+    let requestedPort: Int
+
+    init(environment: [String: String] = [:], directory: URL? = nil, heartbeat: Double = 15, port: Int = 0) async throws {
+        requestedPort = port
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("flux-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FLUX_") }
@@ -59,17 +63,10 @@ final class ServerProcess: @unchecked Sendable {
         log.reset()
         let process = Process()
         process.executableURL = try TestPaths.flux
-        process.arguments = ["start", "server", "--host", "127.0.0.1", "--port", "0", "--heartbeat-seconds", String(heartbeat)]
+        process.arguments = ["start", "server", "--host", "127.0.0.1", "--port", String(requestedPort), "--heartbeat-seconds", String(heartbeat)]
         process.currentDirectoryURL = directory
         process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [log] handle in
-            let data = handle.availableData
-            if !data.isEmpty { log.append(String(decoding: data, as: UTF8.self)) }
-        }
+        log.capture(standardErrorOf: process)
         try process.run()
         self.process = process
         let deadline = ContinuousClock.now + .seconds(30)
@@ -185,6 +182,18 @@ final class LogBuffer: Sendable {
     var text: String { storage.withLock { $0 } }
     func append(_ more: String) { storage.withLock { $0 += more } }
     func reset() { storage.withLock { $0 = "" } }
+
+    /// Collects the standard error of `process` (to be run) here; its standard input and output go nowhere.
+    func capture(standardErrorOf process: Process) {
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if !data.isEmpty { append(String(decoding: data, as: UTF8.self)) }
+        }
+    }
 }
 
 /// One parsed Server-Sent Events frame.

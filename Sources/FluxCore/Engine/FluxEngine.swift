@@ -177,6 +177,25 @@ public actor FluxEngine {
         return ExecutionSnapshot(record: updated, events: events + [resuming])
     }
 
+    /// Runs an execution that was claimed for this engine's owner by someone else (a worker claims through its
+    /// server's claim route), replaying `events`, until it ends or pauses. Commits must echo the record's
+    /// claim generation, so a claim that has gone stale stops the run at its next checkpoint.
+    ///
+    /// ```swift
+    /// let claimed = try await server.claim(executionID: id)          // record + events
+    /// let snapshot = try await engine.runClaimed(claimed.record, events: claimed.events)
+    /// ```
+    public func runClaimed(_ record: ExecutionRecord, events: [ExecutionEvent]) async throws -> ExecutionSnapshot {
+        try await continueExecution(record, priorEvents: events)
+    }
+
+    /// Wakes whoever waits in this process for news of `executionID` (``waitUntilSettled(executionID:timeout:recoverAbandoned:)``,
+    /// ``waitForChange(executionID:timeout:)``): for commits made by another process that this one learns of,
+    /// such as a remote worker's checkpoints arriving at its server.
+    public nonisolated func notifyChange(executionID: String) {
+        watchers.notify(executionID)
+    }
+
     /// Runs an execution this process has just claimed, replaying its recorded events.
     private func continueExecution(_ record: ExecutionRecord, resumeInput: JSONValue? = nil, priorEvents: [ExecutionEvent]? = nil) async throws -> ExecutionSnapshot {
         let events: [ExecutionEvent]
@@ -387,9 +406,15 @@ public actor FluxEngine {
 
     /// Takes over every execution whose owner has died (same host) or whose lease has lapsed, and runs
     /// each in the background. Returns their ids.
+    ///
+    /// With `includingQueued` (the default) it also starts the CREATED executions nobody has claimed: an async
+    /// run is recorded before it is started, so a process killed in between leaves one behind, and nothing
+    /// else would ever run it. Pass `false` where another component (a dispatcher to workers) owns CREATED ones.
     @discardableResult
-    public func recoverAbandoned() async throws -> [String] {
-        let active = try await store.executions(inStates: [.claimed, .running, .resuming, .cancelling], limit: 10_000)
+    public func recoverAbandoned(includingQueued: Bool = true) async throws -> [String] {
+        var states: Set<ExecutionState> = [.claimed, .running, .resuming, .cancelling]
+        if includingQueued { states.insert(.created) }
+        let active = try await store.executions(inStates: states, limit: 10_000)
         var recovered: [String] = []
         for record in active where running[record.id] == nil && isAbandoned(record) {
             // Leave alone what this process cannot run (a Swift workflow compiled into another binary).
@@ -398,7 +423,8 @@ public actor FluxEngine {
             }
             guard let claimed = try await store.claim(
                 executionID: record.id, expectedGeneration: record.claimGeneration, fromStates: [record.state],
-                owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: record.state == .claimed ? .running : nil)
+                owner: ownerID, leaseExpiresAt: leaseDeadline(),
+                newState: record.state == .claimed || record.state == .created ? .running : nil)
             else { continue }
             recovered.append(record.id)
             logger.info("recovering execution \(record.id) of \(record.workflowName) left \(record.state.rawValue) by \(record.owner ?? "nobody")")
@@ -417,7 +443,9 @@ public actor FluxEngine {
         try await store.renewLeases(owner: ownerID, until: leaseDeadline())
     }
 
-    nonisolated func isAbandoned(_ record: ExecutionRecord) -> Bool {
+    /// True when nobody is running the execution any more: no owner, an owner process on this host that has
+    /// died, or a lease that has lapsed.
+    public nonisolated func isAbandoned(_ record: ExecutionRecord) -> Bool {
         guard let owner = record.owner else { return true }
         if owner == ownerID { return false }
         if OwnerIdentity.isDeadLocalProcess(owner) { return true }

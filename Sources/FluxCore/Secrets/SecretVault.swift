@@ -39,7 +39,8 @@ public struct SecretVault: Sendable {
 
     public func open(_ sealed: Data, name: String) throws(SecretError) -> String {
         let bytes = [UInt8](sealed)
-        guard bytes.count > 17 + 28, bytes[0] == Self.formatVersion else { throw .cannotDecrypt(name) }
+        // version + salt (17 bytes), then nonce (12) + ciphertext (as long as the value, so 0 for "") + tag (16).
+        guard bytes.count >= 17 + 28, bytes[0] == Self.formatVersion else { throw .cannotDecrypt(name) }
         let salt = Data(bytes[1..<17])
         do {
             let box = try AES.GCM.SealedBox(combined: Data(bytes[17...]))

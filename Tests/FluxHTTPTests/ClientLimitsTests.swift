@@ -1,0 +1,74 @@
+import FluxCore
+import Foundation
+import Testing
+
+/// `security.max_open_streams` and `security.max_executions_per_client`: past either, 429 with Retry-After,
+/// and nothing is started; places come back when streams end and executions finish (or pause).
+@Suite struct ClientLimitsTests {
+    static let sleepy = """
+        flux: 1
+        name: sleepy
+        steps:
+          - id: wait
+            builtin: sleep
+            with: { seconds: 1.5 }
+        """
+
+    @Test func executionsPerClientAreLimited() async throws {
+        let server = try await ServerProcess(environment: ["FLUX_SECURITY__MAX_EXECUTIONS_PER_CLIENT": "2"])
+        try await server.register(Self.sleepy)
+        try await server.register(try TestPaths.example("pause.yaml"))
+        var ids: [String] = []
+        for _ in 0..<2 {
+            let reply = try await server.post("/workflows/sleepy/run/async")
+            #expect(reply.status == 202)
+            ids.append(try #require(reply.json["execution_id"]?.stringValue))
+        }
+        let refused = try await server.post("/workflows/sleepy/run/async")
+        #expect(refused.status == 429, "\(refused.text)")
+        #expect(refused.errorCode == "too_many_requests")
+        #expect(refused.header("Retry-After") == "1")
+        #expect(refused.text.contains("security.max_executions_per_client"))
+        #expect(try await server.post("/workflows/sleepy/run/sync").status == 429, "sync runs count too")
+        let listed = try await server.get("/executions?workflow_name=sleepy").json["executions"]?.arrayValue?.count
+        #expect(listed == 2, "a refused run records nothing")
+        for id in ids { _ = try await server.waitForExecution(id) { $0["state"] == "COMPLETED" } }
+        // Finished executions free their places; a paused one does not hold one either.
+        #expect(try await server.post("/workflows/pause/run/sync").json["state"] == "PAUSED")
+        #expect(try await server.post("/workflows/pause/run/sync").json["state"] == "PAUSED")
+        #expect(try await server.post("/workflows/sleepy/run/async").status == 202)
+    }
+
+    @Test func openStreamsAreLimited() async throws {
+        let server = try await ServerProcess(environment: ["FLUX_SECURITY__MAX_OPEN_STREAMS": "1"], heartbeat: 0.2)
+        try await server.register(Self.sleepy)
+        // A client holds one stream open (curl, so that this test can go on while it reads).
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sN", "-X", "POST", "-H", "Content-Type: application/json", "\(server.baseURL.absoluteString)/workflows/sleepy/run/stream"]
+        curl.standardOutput = FileHandle.nullDevice
+        curl.standardError = FileHandle.nullDevice
+        try curl.run()
+        defer { if curl.isRunning { curl.terminate() } }
+        let deadline = ContinuousClock.now + .seconds(10)
+        var refused: ServerProcess.Reply?
+        while ContinuousClock.now < deadline {
+            let list = try await server.get("/executions?workflow_name=sleepy").json["executions"]?.arrayValue ?? []
+            if let id = list.first?["execution_id"]?.stringValue {
+                refused = try await server.get("/executions/\(id)/stream")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let reply = try #require(refused)
+        #expect(reply.status == 429, "\(reply.text)")
+        #expect(reply.text.contains("security.max_open_streams"))
+        #expect(try await server.post("/workflows/sleepy/run/stream").status == 429)
+        // Once the first stream has ended, a new one is served.
+        curl.waitUntilExit()
+        try await Task.sleep(for: .milliseconds(300))
+        let again = try await server.post("/workflows/sleepy/run/stream")
+        #expect(again.status == 200)
+        #expect(again.text.contains("sleepy.execution.completed"))
+    }
+}
