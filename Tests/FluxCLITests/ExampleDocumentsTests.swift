@@ -7,6 +7,8 @@ final class HTTPFixture: @unchecked Sendable {
     let process = Process()
     let port: Int
     let token: String
+    /// The fixture exits when this pipe closes: when the fixture is released, or when the test process dies.
+    private let lifeline = Pipe()
 
     init(token: String) throws {
         self.token = token
@@ -16,6 +18,7 @@ final class HTTPFixture: @unchecked Sendable {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
+        process.standardInput = lifeline
         try process.run()
         var line = Data()
         while true {
@@ -32,7 +35,10 @@ final class HTTPFixture: @unchecked Sendable {
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
-    deinit { process.terminate() }
+    deinit {
+        try? lifeline.fileHandleForWriting.close()
+        process.terminate()
+    }
 }
 
 @Suite("Example documents through the flux binary")

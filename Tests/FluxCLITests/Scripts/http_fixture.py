@@ -5,7 +5,7 @@ GET  /items        -> {"items": [...]}           GET /ok -> {"ok": true}
 GET  /fail         -> 500                         GET /auth -> 200 if "Authorization: Bearer <token>" else 401
 POST /publish      -> 201 {"received": <body>}    GET /hits -> {"hits": {path: count}}
 """
-import json, sys, threading
+import json, os, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN = sys.argv[1] if len(sys.argv) > 1 else ""
@@ -57,6 +57,12 @@ class Handler(BaseHTTPRequestHandler):
         ok = self.headers.get("Authorization") == "Bearer " + TOKEN
         self.send_json(201 if ok else 401, {"received": json.loads(body) if body else None})
 
+def exit_when_the_test_is_gone():
+    # The test holds our standard input open; EOF means it released the fixture or died (even by SIGKILL).
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+threading.Thread(target=exit_when_the_test_is_gone, daemon=True).start()
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print(server.server_address[1], flush=True)
 server.serve_forever()
