@@ -120,6 +120,8 @@ curl -fs -X POST --data-binary @"$ROOT/examples/documents/hello_world.yaml" "htt
 wrk -t2 -c8 -d"${DURATION}s" --timeout 30s --latency -s "$SHARED/post.lua" \
     "http://127.0.0.1:$SPORT/workflows/hello_world/run/sync" | tee "$OUT/ours-wrk.txt" | grep -E "Requests/sec|50%|99%|Non-2xx"
 SERVER_RSS=$(rss_mb "$SPID")
+# What the resident memory is made of: pages of mapped files (code of the binary and the libraries) and heap.
+SERVER_RSS_SPLIT=$(awk '/RssFile/ {f=int($2/1024)} /RssAnon/ {a=int($2/1024)} END {printf "%d MB mapped files + %d MB heap", f, a}' "/proc/$SPID/status")
 # Graceful shutdown: SIGTERM with an open SSE stream and a sync request both waiting on running executions.
 printf 'flux: 1\nname: slow\nsteps:\n  - id: wait\n    builtin: sleep\n    with: { seconds: 5 }\noutput: done\n' >slow.yaml
 curl -fs -X POST --data-binary @slow.yaml "http://127.0.0.1:$SPORT/workflows" >/dev/null
@@ -139,7 +141,7 @@ MCP_RSS=$(rss_mb "$MPID")
 kill -TERM "$MPID"; wait "$MPID" 2>/dev/null || true
 "$PY" "$SHARED/mcp_latency.py" stdio --repeat 5 --timeout 30 --cmd "$FLUX start mcp --transport stdio" \
     --json "$OUT/ours-stdio.json" >/dev/null
-echo "server $SERVER_RSS MB, mcp $MCP_RSS MB" | tee "$OUT/ours-rss.txt"
+echo "server $SERVER_RSS MB ($SERVER_RSS_SPLIT), mcp $MCP_RSS MB" | tee "$OUT/ours-rss.txt"
 cd "$ROOT"
 
 # ---------------------------------------------------------------- summary
