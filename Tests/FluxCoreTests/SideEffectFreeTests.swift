@@ -52,4 +52,33 @@ struct SideEffectFreeTests {
         #expect(seen["second"] == 1)
         #expect(seen["third"] == 2)
     }
+
+    /// A claimed execution (started in the background, as async runs and workers do) whose first body is pure
+    /// runs it before anything but the claim is committed; the next ordinary body waits for the commit.
+    @Test func aClaimedRunCommitsNothingBeforeAPureFirstBody() async throws {
+        let engine = makeEngine()
+        let store = engine.store
+        let seen = Seen()
+        @Sendable func committedEvents() async throws -> Int {
+            guard let record = try await store.listExecutions(ExecutionQuery()).executions.first else { return -1 }
+            return try await store.events(executionID: record.id, after: 0).count
+        }
+        let pure = task("pure", options: TaskOptions(sideEffectFree: true)) { (x: Int) -> Int in
+            seen.record("pure", try await committedEvents())
+            return x + 1
+        }
+        let effect = task("effect") { (x: Int) -> Int in
+            seen.record("effect", try await committedEvents())
+            return x * 10
+        }
+        let wf = workflow("pure_first") { (ctx: ExecutionContext<Int>) in try await effect(try await pure(ctx.input)) }
+        await engine.register(wf.definition)
+        let created = try await engine.create(workflow: "pure_first", input: 4)
+        let snapshot = try await engine.execute(executionID: created.id)
+        #expect(snapshot.record.state == .completed)
+        #expect(snapshot.record.output == 50)
+        #expect(seen["pure"] == 0, "nothing but the claim is committed before the pure body")
+        // WORKFLOW_STARTED, TASK_STARTED and TASK_COMPLETED of `pure`, TASK_STARTED of `effect`.
+        #expect(seen["effect"] == 4, "the ordinary body runs after the earlier events are durable")
+    }
 }
