@@ -135,12 +135,41 @@ public final class FluxMCPServer: Sendable {
     }
 
     func callTool(_ params: CallTool.Parameters, server: ServerReference) async throws -> CallTool.Result {
+        let answer = try await toolAnswer(name: params.name, arguments: (params.arguments ?? [:]).mapValues(\.jsonValue),
+                                          progress: ProgressReporter(token: params._meta?.progressToken, server: server))
+        return try CallTool.Result(content: [.text(text: answer.text, annotations: nil, _meta: nil)],
+                               structuredContent: Optional(answer.structured.mcpValue), isError: answer.isError)
+    }
+
+    /// Answers a `tools/call` request from its JSON-RPC parameters (already checked by ``MessageGuard``) without
+    /// the SDK's decoding, which costs more than the call itself for a short workflow: the streamable-HTTP
+    /// transport uses it for calls without a progress token. Returns the JSON-RPC response, or nil when the
+    /// request was cancelled (no response is sent then, as the specification asks).
+    func answerToolCall(id: JSONValue, params: [String: JSONValue], server: ServerReference) async -> JSONValue? {
+        let name = params["name"]?.stringValue ?? ""
+        do {
+            let answer = try await toolAnswer(name: name, arguments: params["arguments"]?.objectValue ?? [:],
+                                              progress: ProgressReporter(token: nil, server: server))
+            return ["jsonrpc": "2.0", "id": id, "result": answer.json]
+        } catch is CancellationError {
+            return nil
+        } catch {
+            let mcpError = error as? MCPError ?? MCPError.internalError(error.localizedDescription)
+            let encoded = (try? JSONEncoder().encode(mcpError)).flatMap { try? JSONValue(parsing: $0) }
+            return ["jsonrpc": "2.0", "id": id,
+                    "error": encoded ?? ["code": .int(mcpError.code), "message": .string(mcpError.errorDescription ?? "error")]]
+        }
+    }
+
+    /// Runs the tool `name` (a built-in tool, or a workflow tool when they are on). Throws `MCPError.invalidParams`
+    /// for an unknown tool and `CancellationError` when the request was cancelled; every other failure is an answer
+    /// with `isError`.
+    func toolAnswer(name: String, arguments values: [String: JSONValue], progress: ProgressReporter) async throws -> ToolAnswer {
         callsInFlight.withLock { $0 += 1 }
         defer { callsInFlight.withLock { $0 -= 1 } }
-        let arguments = ToolArguments(tool: params.name, values: (params.arguments ?? [:]).mapValues(\.jsonValue))
-        let progress = ProgressReporter(token: params._meta?.progressToken, server: server)
+        let arguments = ToolArguments(tool: name, values: values)
         let outcome: Result<JSONValue, ToolFailure>
-        if let spec = ToolCatalog.byName[params.name] {
+        if let spec = ToolCatalog.byName[name] {
             do {
                 try arguments.allowOnly(spec.argumentNames)
                 if let namespace = try arguments.optionalString("workflow_namespace"), namespace != "default" {
@@ -152,8 +181,8 @@ public final class FluxMCPServer: Sendable {
             } catch let error as ServiceError {
                 outcome = .failure(ToolFailure(error))
             }
-        } else if options.workflowTools, Self.isToolName(params.name),
-                  let record = try? await service.store.workflow(name: params.name, version: nil) {
+        } else if options.workflowTools, Self.isToolName(name),
+                  let record = try? await service.store.workflow(name: name, version: nil) {
             do {
                 outcome = .success(try await runWorkflowTool(record, arguments, progress: progress))
             } catch let failure as ToolFailure {
@@ -162,23 +191,9 @@ public final class FluxMCPServer: Sendable {
                 outcome = .failure(ToolFailure(error))
             }
         } else {
-            throw MCPError.invalidParams("Unknown tool: \(params.name). Call tools/list for the tools this server has.")
+            throw MCPError.invalidParams("Unknown tool: \(name). Call tools/list for the tools this server has.")
         }
-        switch outcome {
-        case .success(let value): return Self.success(value)
-        case .failure(let failure): return Self.failure(failure)
-        }
-    }
-
-    static func success(_ value: JSONValue) -> CallTool.Result {
-        CallTool.Result(content: [.text(text: value.canonicalJSON, annotations: nil, _meta: nil)],
-                        structuredContent: Optional(value.mcpValue), isError: false)
-    }
-
-    static func failure(_ failure: ToolFailure) -> CallTool.Result {
-        let value: JSONValue = ["success": false, "error": .string(failure.message), "error_code": .string(failure.code)]
-        return CallTool.Result(content: [.text(text: "error (\(failure.code)): \(failure.message)", annotations: nil, _meta: nil)],
-                               structuredContent: Optional(value.mcpValue), isError: true)
+        return ToolAnswer(outcome)
     }
 
     /// Runs one built-in tool. Throws ``ToolFailure`` or ``ServiceError`` for failures the caller should see,

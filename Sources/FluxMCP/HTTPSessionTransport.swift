@@ -36,6 +36,11 @@ actor HTTPSessionTransport: Transport {
     private var progressTokens: [String: String] = [:]
     private var standalone: OpenStream?
     private static let standaloneKey = "_GET"
+    /// Answers `tools/call` requests without a progress token here instead of through the SDK (see
+    /// ``FluxMCPServer/answerToolCall(id:params:server:)``); set once the session's server exists.
+    private var directToolCall: (@Sendable (JSONValue, [String: JSONValue]) async -> JSONValue?)?
+    /// The tool calls answered directly that are in flight, by request key (to cancel them).
+    private var directCalls: [String: Task<Void, Never>] = [:]
 
     /// An SSE stream being written, tagged so that the end of a replaced stream does not forget its successor.
     private struct OpenStream {
@@ -103,6 +108,11 @@ actor HTTPSessionTransport: Transport {
                   requestStreams[owner] != nil {
             key = owner
         }
+        deliver(data, key: key, isResponse: isResponse)
+    }
+
+    /// Stores a message for resumption and writes it on the stream of `key`; a response ends that stream.
+    private func deliver(_ data: Data, key: String, isResponse: Bool) {
         let eventID = store(data, streamKey: key)
         let frame = Self.frame(data, id: eventID)
         if key == Self.standaloneKey {
@@ -153,6 +163,13 @@ actor HTTPSessionTransport: Transport {
         case .drop(let reason):
             logger.debug("dropped a message: \(reason)")
             return .status(202, headers: sessionHeaders)
+        case .forward(.notification("notifications/cancelled")):
+            if let requestID = (try? JSONValue(parsing: body))?["params"]?["requestId"],
+               let call = directCalls.removeValue(forKey: requestID.canonicalJSON) {
+                call.cancel()
+            }
+            incomingContinuation.yield(body)
+            return .status(202, headers: sessionHeaders)
         case .forward(.response), .forward(.notification):
             incomingContinuation.yield(body)
             return .status(202, headers: sessionHeaders)
@@ -169,11 +186,35 @@ actor HTTPSessionTransport: Transport {
             }
             let (stream, open) = openStream(key: key)
             requestStreams[key] = open
-            if let token = (try? JSONValue(parsing: body))?["params"]?["_meta"]?["progressToken"] {
-                progressTokens[token.canonicalJSON] = key
+            let params = (try? JSONValue(parsing: body))?["params"]
+            let token = params?["_meta"]?["progressToken"]
+            if let token { progressTokens[token.canonicalJSON] = key }
+            if method == "tools/call", token == nil, let directToolCall, let params = params?.objectValue {
+                directCalls[key] = Task { [weak self] in
+                    let response = await directToolCall(id, params)
+                    await self?.finishDirectCall(key: key, response: response)
+                }
+            } else {
+                incomingContinuation.yield(body)
             }
-            incomingContinuation.yield(body)
             return .stream(stream, headers: sessionHeaders.merging(Self.streamHeaders) { $1 })
+        }
+    }
+
+    /// Lets this session answer `tools/call` requests without a progress token itself (the HTTP handler sets it
+    /// once the session's server exists).
+    func answerToolCallsDirectly(_ answer: @escaping @Sendable (JSONValue, [String: JSONValue]) async -> JSONValue?) {
+        directToolCall = answer
+    }
+
+    /// Sends a directly answered call's response on its request stream; a cancelled call's stream ends without one.
+    private func finishDirectCall(key: String, response: JSONValue?) {
+        directCalls[key] = nil
+        guard !terminated else { return }
+        if let response {
+            deliver(response.canonicalData, key: key, isResponse: true)
+        } else {
+            requestStreams.removeValue(forKey: key)?.finish()
         }
     }
 
@@ -216,6 +257,8 @@ actor HTTPSessionTransport: Transport {
     func terminate() {
         guard !terminated else { return }
         terminated = true
+        for (_, call) in directCalls { call.cancel() }
+        directCalls.removeAll()
         for (_, stream) in requestStreams { stream.finish() }
         requestStreams.removeAll()
         standalone?.finish()

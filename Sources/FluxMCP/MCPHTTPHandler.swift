@@ -270,6 +270,8 @@ public final class MCPHTTPHandler: Sendable {
             await mcp.closed(server)
             return .jsonError(500, code: -32603, "Internal error: could not start a session: \(error)")
         }
+        let reference = ServerReference(server)
+        await transport.answerToolCallsDirectly { [mcp] id, params in await mcp.answerToolCall(id: id, params: params, server: reference) }
         let session = Session(transport: transport, server: server)
         guard await sessions.add(streamable: session, id: sessionID) else {
             await close(session)

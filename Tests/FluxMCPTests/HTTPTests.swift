@@ -200,6 +200,44 @@ struct HTTPTests {
         #expect((run.events.last?[path: "result", "structuredContent", "state"] as? String) == "COMPLETED")
     }
 
+    @Test("over streamable HTTP, notifications/cancelled ends a sync call's stream without an answer; the run goes on", .timeLimit(.minutes(1)))
+    func cancelStopsWaitingOnlyOverHTTP() async throws {
+        let (server, port) = try await FluxServerProcess.http()
+        defer { server.stop() }
+        var client = StreamableClient(port: port)
+        _ = try await client.initialize()
+        let document = try String(contentsOf: Paths.examples.appendingPathComponent("cancellation.yaml"), encoding: .utf8)
+        #expect(try await client.callTool("upload_workflow", ["file_content": document]).status == 200)
+        // The call reads until its stream ends; it reads longer than the test's time limit, so only the
+        // cancellation can end it in time.
+        var headers = StreamableClient.jsonHeaders
+        headers["Mcp-Session-Id"] = client.sessionID
+        let call = client.http.request("POST", "/mcp", headers: headers, body: Data(HostileMessages.json([
+            "jsonrpc": "2.0", "id": 3, "method": "tools/call",
+            "params": ["name": "execute_workflow_sync", "arguments": ["workflow_name": "cancellation"]]]).utf8))
+        let http = client.http
+        let waiting = Task { try await http.send(call, timeout: .seconds(120)) }
+        var executionID: String?
+        for _ in 0..<200 where executionID == nil {
+            let list = try await client.callTool("list_executions", ["workflow_name": "cancellation"], id: 4)
+            executionID = (list.events.last?[path: "result", "structuredContent", "executions"] as? [[String: Any]])?.first?["execution_id"] as? String
+            if executionID == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let id = try #require(executionID)
+        #expect(try await client.post(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":3,"reason":"user gave up"}}"#).status == 202)
+        let cancelledCall = try await waiting.value
+        #expect(cancelledCall.status == 200)
+        #expect(!cancelledCall.events.contains { $0["id"] as? Int == 3 }, "a cancelled request gets no answer: \(cancelledCall.body.prefix(300))")
+        let status = try await client.callTool("get_execution_status", ["workflow_name": "cancellation", "execution_id": id], id: 5)
+        #expect((status.events.last?[path: "result", "structuredContent", "state"] as? String) == "RUNNING")
+        let cancelled = try await client.callTool("cancel_execution", ["workflow_name": "cancellation", "execution_id": id, "mode": "sync"], id: 6)
+        #expect((cancelled.events.last?[path: "result", "structuredContent", "status"] as? String) == "CANCELLED")
+        let unknown = try await client.callTool("no_such_tool", [:], id: 7)
+        let error = unknown.events.last?["error"] as? [String: Any]
+        #expect(error?["code"] as? Int == -32602, "an unknown tool is the JSON-RPC error the SDK gives: \(unknown.body.prefix(300))")
+        #expect((error?["message"] as? String)?.contains("Unknown tool: no_such_tool") == true)
+    }
+
     @Test("idle sessions expire; DELETE ends a session")
     func sessionLifecycle() async throws {
         let (server, port) = try await FluxServerProcess.http(environment: ["FLUX_MCP__SESSION_IDLE_TIMEOUT": "3"])
