@@ -1,4 +1,3 @@
-import Crypto
 import FluxCore
 import Foundation
 
@@ -80,7 +79,7 @@ public enum DocumentParser {
 
     /// SHA-256 of a value's canonical JSON, as lowercase hex.
     public static func contentHash(of value: JSONValue) -> String {
-        SHA256.hash(data: value.canonicalData).map { String(format: "%02x", $0) }.joined()
+        TaskIdentity.sha256Hex(value.canonicalData)
     }
 }
 

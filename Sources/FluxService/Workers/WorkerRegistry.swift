@@ -1,4 +1,3 @@
-import Crypto
 import FluxCore
 import Foundation
 
@@ -228,7 +227,7 @@ actor WorkerRegistry {
 
     /// Lowercase hex SHA-256.
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        TaskIdentity.sha256Hex(token)
     }
 
     /// Compares without stopping at the first difference.
