@@ -120,7 +120,7 @@ let package = Package(
                           exclude: ["README.md"], swiftSettings: strict),
         .testTarget(name: "FluxExamplesTests", dependencies: ["FluxExamples", "Flux", "FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"], swiftSettings: strict),
-        .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore", "FluxPostgres", "FluxService", "FluxConfig",
+        .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore", "FluxPostgres", "FluxService", "FluxConfig", "Flux",
                                                          .product(name: "PostgresNIO", package: "postgres-nio")],
                     swiftSettings: strict),
         .testTarget(name: "FluxConfigTests", dependencies: ["FluxConfig"], swiftSettings: strict),

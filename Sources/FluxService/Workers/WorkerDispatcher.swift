@@ -39,9 +39,9 @@ public struct WorkerDispatcher: Service {
                 lastPass = ContinuousClock.now
                 do {
                     try await service.dispatchPass(&memory, activeScanEvery: tick)
-                } catch is CancellationError {
-                    return
                 } catch {
+                    // A pass cut short by shutdown fails with whatever the store makes of the cancellation.
+                    if error is CancellationError || Task.isCancelled { return }
                     logger.warning("dispatch pass failed (retrying): \(error)")
                     try? await Task.sleep(for: tick)
                 }

@@ -167,6 +167,13 @@ actor WorkerRegistry {
         return chosen
     }
 
+    /// Forgets the offer of an execution that has been claimed meanwhile, through another server process (a
+    /// claim through this one already did); returns true when there was one, so its worker has a slot again.
+    func withdrawOffer(_ executionID: String) -> Bool {
+        guard let name = offers.removeValue(forKey: executionID) else { return false }
+        return workers[name]?.offered.removeValue(forKey: executionID) != nil
+    }
+
     /// Tells the worker whose owner id is `owner` to cancel, at most once per `interval` per execution.
     func sendCancel(owner: String, executionID: String, message: WorkerMessage, interval: Duration) {
         guard let (name, live) = workers.first(where: { $0.value.record.owner == owner }), let connection = live.connection else { return }
