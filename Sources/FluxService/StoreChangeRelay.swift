@@ -8,8 +8,8 @@ import ServiceLifecycle
 ///
 /// For each change it wakes this process's waiters on that execution (sync runs and resumes, event streams, MCP
 /// sync tools), and tells the ``WorkerDispatcher`` when there may be something for it: a new execution (CREATED,
-/// SCHEDULED), a resume or a cancellation (RESUMING, CANCELLING), or an offer this process made that a worker of
-/// another replica claimed (so the slot it kept for it frees at once).
+/// SCHEDULED), a resume or a cancellation (RESUMING, CANCELLING), or an offer this process made of an execution
+/// that has moved on since, claimed by a worker of another replica say (so the slot it kept for it frees at once).
 ///
 /// Only a store whose feed reports other processes' commits (PostgreSQL) gets a relay: on SQLite the feed
 /// reports this process's own commits, which it acts on already, so ``init(service:logger:)`` returns nil.
@@ -56,7 +56,7 @@ extension FluxService {
             activeScanRequested.withLock { $0 = true }
             dispatchSignal.fire()
         case .claimed, .running, .paused, .completed, .failed, .cancelled:
-            if await workers.withdrawOffer(change.executionID) { dispatchSignal.fire() }
+            if await workers.withdrawOffer(change.executionID, now: change.state) { dispatchSignal.fire() }
         }
     }
 }
