@@ -130,7 +130,9 @@ let package = Package(
                                                        .product(name: "Hummingbird", package: "hummingbird"),
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["Scripts"], swiftSettings: strict),
-        .testTarget(name: "FluxHTTPTests", dependencies: ["FluxCore"], swiftSettings: strict),
+        .testTarget(name: "FluxHTTPTests", dependencies: ["FluxCore", "FluxPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                        .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
         .testTarget(name: "FluxProofsTests", dependencies: ["FluxCore"], exclude: ["Scripts"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
