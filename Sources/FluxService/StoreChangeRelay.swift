@@ -33,6 +33,7 @@ public struct StoreChangeRelay: Service {
         self.logger = logger
     }
 
+    /// Relays until the service group shuts down or the store's feed ends (the store was closed).
     public func run() async throws {
         logger.debug("relaying the store's change feed to waiters and the dispatcher")
         await cancelWhenGracefulShutdown {
