@@ -30,13 +30,16 @@ public struct FluxEnvironment: Sendable {
     /// ```swift
     /// let env = try FluxEnvironment.open(configuration: configuration, store: InMemoryStore())
     /// ```
-    public static func open(configuration: FluxConfiguration, store: any FluxStore,
+    ///
+    /// - Parameter engineConfiguration: the engine's settings, instead of those `configuration` gives
+    ///   (`executor.map_concurrency`, `workers.lease_timeout`, `executor.max_concurrent_executions`).
+    public static func open(configuration: FluxConfiguration, store: any FluxStore, engineConfiguration: EngineConfiguration? = nil,
                             logger: Logger = Logger(label: "flux")) throws -> FluxEnvironment {
         let vault = try configuration.security.encryptionKey.map { try SecretVault(encryptionKey: $0) }
         let secrets = StoredSecretProvider(store: store, vault: vault)
         let engine = FluxEngine(
             store: store, secrets: secrets,
-            configuration: EngineConfiguration(
+            configuration: engineConfiguration ?? EngineConfiguration(
                 mapConcurrency: configuration.executor.mapConcurrency,
                 leaseDuration: .milliseconds(Int(configuration.workers.leaseTimeout * 1000)),
                 maxConcurrentExecutions: configuration.executor.maxConcurrentExecutions),

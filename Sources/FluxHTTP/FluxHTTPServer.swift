@@ -57,6 +57,10 @@ public struct FluxHTTPServer: Sendable {
             .init(service: app),
             .init(service: ShutdownService(coordinator: coordinator, logger: logger)),
         ]
+        // Subscribed here, before the dispatcher's first pass reads the store, so that no change in between is missed.
+        if let relay = StoreChangeRelay(service: service, logger: Logger(label: "flux.changes")) {
+            services.append(.init(service: relay))
+        }
         if case .workers = service.placement {
             // Last, so it stops first and closes the workers' event streams before the drain.
             services.append(.init(service: WorkerDispatcher(service: service, logger: Logger(label: "flux.dispatch"))))

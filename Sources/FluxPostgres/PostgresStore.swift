@@ -136,6 +136,9 @@ public final class PostgresStore: FluxStore, ExecutionChangeFeed, Sendable {
         changeFeed.subscribe()
     }
 
+    /// True: the trigger announces every process's commits to every listener.
+    public var reportsOtherProcesses: Bool { true }
+
     // MARK: - Maintenance
 
     /// The names of the applied migrations, in order (`["v1_initial_schema"]`).

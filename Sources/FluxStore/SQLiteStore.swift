@@ -113,6 +113,9 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
         changeFeed.subscribe()
     }
 
+    /// False: the feed reports this store object's own commits only.
+    public var reportsOtherProcesses: Bool { false }
+
     // MARK: - Maintenance
 
     /// Runs `PRAGMA integrity_check`; returns `"ok"` when the file is sound, otherwise SQLite's findings.

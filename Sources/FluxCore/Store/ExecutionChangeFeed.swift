@@ -35,6 +35,12 @@ public protocol ExecutionChangeFeed: Sendable {
     /// Changes committed from now on, in commit order for any one execution. The stream ends when the
     /// store is closed; stop iterating (or cancel the task) to unsubscribe.
     func changes() -> AsyncStream<ExecutionChange>
+
+    /// True when the feed also reports commits made by other processes (and other store objects) on the
+    /// same database, as PostgreSQL's LISTEN/NOTIFY does; false when it reports only this store object's
+    /// own commits, as SQLite's does. A process learns from such a feed what others did; from one that
+    /// reports only its own commits it learns nothing it did not know, so it need not subscribe.
+    var reportsOtherProcesses: Bool { get }
 }
 
 extension ExecutionRecord {

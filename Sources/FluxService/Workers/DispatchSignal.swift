@@ -23,8 +23,17 @@ final class DispatchSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns at the next signal (at once if one is pending) or after `timeout`.
+    /// Returns at the next signal (at once if one is pending), after `timeout`, or when the task is cancelled
+    /// (so that a long tick does not hold up shutdown).
     func wait(timeout: Duration) async {
+        await withTaskCancellationHandler {
+            await waitForSignal(timeout: timeout)
+        } onCancel: {
+            fire()
+        }
+    }
+
+    private func waitForSignal(timeout: Duration) async {
         let generation = state.withLock { s -> UInt64? in
             if s.pending {
                 s.pending = false

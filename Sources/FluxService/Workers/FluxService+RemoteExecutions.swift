@@ -28,9 +28,11 @@ extension FluxService {
     /// to claim; sync waits until the execution finishes or pauses again.
     func resumeOnWorkers(_ record: ExecutionRecord, input: JSONValue, mode: RunMode) async throws -> ExecutionSnapshot {
         guard record.state == .paused else { throw EngineError.notPaused(executionID: record.id, state: record.state) }
+        // Held (with a lease no dispatcher sees lapse) until the request below is recorded: a replica hearing of
+        // RESUMING must not hand the execution to a worker before it carries the resume input.
         guard let claimed = try await store.claim(
             executionID: record.id, expectedGeneration: record.claimGeneration, fromStates: [.paused],
-            owner: "dispatch:\(engine.ownerID)", leaseExpiresAt: Date(), newState: .resuming)
+            owner: "dispatch:\(engine.ownerID)", leaseExpiresAt: Date().addingTimeInterval(leaseTimeout), newState: .resuming)
         else {
             let now = try await store.execution(id: record.id)
             throw EngineError.notPaused(executionID: record.id, state: now?.state ?? record.state)

@@ -39,9 +39,9 @@ public struct WorkerDispatcher: Service {
                 lastPass = ContinuousClock.now
                 do {
                     try await service.dispatchPass(&memory, activeScanEvery: tick)
-                } catch is CancellationError {
-                    return
                 } catch {
+                    // A pass cut short by shutdown fails with whatever the store makes of the cancellation.
+                    if error is CancellationError || Task.isCancelled { return }
                     logger.warning("dispatch pass failed (retrying): \(error)")
                     try? await Task.sleep(for: tick)
                 }
@@ -80,7 +80,7 @@ extension FluxService {
                 let (requirement, workflow) = try await requirement(forExecution: record)
                 if embedded, canRunHere(requirement) { continue }
                 let message = WorkerMessage(event: "execution_scheduled", data: Self.offerPayload(record, workflow))
-                if await workers.offer(record.id, requirement: requirement, message: message) != nil { left -= 1 }
+                if await workers.offer(record.id, state: record.state, requirement: requirement, message: message) != nil { left -= 1 }
             }
         }
         let now = ContinuousClock.now
@@ -118,7 +118,7 @@ extension FluxService {
             if await workers.isOffered(record.id) { continue }
             let event = record.state == .resuming ? "execution_resumed" : "execution_scheduled"
             let message = WorkerMessage(event: event, data: Self.offerPayload(record, workflow))
-            if let chosen = await workers.offer(record.id, requirement: requirement, message: message), record.owner != nil {
+            if let chosen = await workers.offer(record.id, state: record.state, requirement: requirement, message: message), record.owner != nil {
                 logger.info("execution \(record.id) lost its holder \(record.owner ?? "?") (lease lapsed); offered to \(chosen)")
             }
         }

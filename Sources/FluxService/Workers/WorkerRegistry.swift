@@ -36,7 +36,8 @@ actor WorkerRegistry {
     /// A worker heard from neither by heartbeat nor by request for this long gets no more work.
     let staleAfter: Duration
     private var workers: [String: Live] = [:]
-    private var offers: [String: String] = [:]
+    /// Each waiting offer: the worker it went to, and the execution's state when it was made.
+    private var offers: [String: (worker: String, state: ExecutionState)] = [:]
     private var nextConnection: UInt64 = 0
 
     init(store: any WorkerStore, offerTimeout: Duration, staleAfter: Duration) {
@@ -124,7 +125,7 @@ actor WorkerRegistry {
     }
 
     func claimed(name: String, executionID: String) {
-        if let other = offers.removeValue(forKey: executionID), other != name { workers[other]?.offered[executionID] = nil }
+        if let other = offers.removeValue(forKey: executionID)?.worker, other != name { workers[other]?.offered[executionID] = nil }
         workers[name]?.offered[executionID] = nil
         workers[name]?.running.insert(executionID)
     }
@@ -146,24 +147,34 @@ actor WorkerRegistry {
 
     /// True while an offer of the execution waits for its claim.
     func isOffered(_ executionID: String) -> Bool {
-        guard let name = offers[executionID], let at = workers[name]?.offered[executionID] else { return false }
+        guard let name = offers[executionID]?.worker, let at = workers[name]?.offered[executionID] else { return false }
         return ContinuousClock.now - at < offerTimeout
     }
 
-    /// Offers the execution to the dispatchable worker with the most free slots among those that meet
-    /// `requirement`; returns its name, or nil when none can take it now.
-    func offer(_ executionID: String, requirement: WorkRequirement, message: WorkerMessage) -> String? {
+    /// Offers the execution (now in `state`) to the dispatchable worker with the most free slots among those that
+    /// meet `requirement`; returns its name, or nil when none can take it now.
+    func offer(_ executionID: String, state: ExecutionState, requirement: WorkRequirement, message: WorkerMessage) -> String? {
         var best: (name: String, free: Int)?
         for (name, live) in workers where isDispatchable(live) && live.free > 0
             && requirement.isMet(workflows: live.workflows, tasks: live.tasks) {
             if best == nil || live.free > best!.free || (live.free == best!.free && name < best!.name) { best = (name, live.free) }
         }
         guard let chosen = best?.name, let connection = workers[chosen]?.connection else { return nil }
-        if let previous = offers[executionID] { workers[previous]?.offered[executionID] = nil }
-        offers[executionID] = chosen
+        if let previous = offers[executionID]?.worker { workers[previous]?.offered[executionID] = nil }
+        offers[executionID] = (chosen, state)
         workers[chosen]?.offered[executionID] = .now
         connection.continuation.yield(message)
         return chosen
+    }
+
+    /// Forgets the offer of an execution that has moved on to `state` since it was made (claimed through another
+    /// server process, say; a claim through this one forgets it already); returns true when there was one, so its
+    /// worker has a slot again. An offer made in that same state stays: for an execution whose holder's lease
+    /// lapsed, RUNNING may be the old holder's late checkpoint.
+    func withdrawOffer(_ executionID: String, now state: ExecutionState) -> Bool {
+        guard let offer = offers[executionID], offer.state != state else { return false }
+        offers[executionID] = nil
+        return workers[offer.worker]?.offered.removeValue(forKey: executionID) != nil
     }
 
     /// Tells the worker whose owner id is `owner` to cancel, at most once per `interval` per execution.
@@ -197,7 +208,7 @@ actor WorkerRegistry {
 
     private func expireOffers() {
         let now = ContinuousClock.now
-        for (executionID, name) in offers {
+        for (executionID, (name, _)) in offers {
             guard let at = workers[name]?.offered[executionID] else { offers[executionID] = nil; continue }
             if now - at >= offerTimeout {
                 offers[executionID] = nil
