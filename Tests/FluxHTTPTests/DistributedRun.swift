@@ -238,11 +238,23 @@ struct DistributedRun {
             let lines = (try? String(contentsOf: ledger, encoding: .utf8))?.split(separator: "\n").count ?? 0
             let listed = try await itsServer.get("/workers").json["workers"]?.arrayValue ?? []
             held = (listed.first { $0["name"] == .string(victim.name) }?["running_execution_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
-            if lines >= 150, !held.isEmpty { break }
+            // The list counts slots taken for claims still in flight, which another replica's worker may win: wait
+            // until the victim's claim of one of them is recorded, so that there is something to take over.
+            if lines >= 150, try await claimedAndUnfinished(held, by: victim.name, on: itsServer) { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(!held.isEmpty, "\(victim.name) never held an execution: \(victim.stderr)")
         victim.kill()
         return held
+    }
+
+    /// True when `worker` is the last to have claimed one of `ids` and that execution has not finished.
+    func claimedAndUnfinished(_ ids: [String], by worker: String, on server: ServerProcess) async throws -> Bool {
+        for id in ids.prefix(8) {
+            let events = try await server.get("/executions/\(id)/events").json["events"]?.arrayValue ?? []
+            let finished = events.contains { ["WORKFLOW_COMPLETED", "WORKFLOW_FAILED", "WORKFLOW_CANCELLED"].contains($0["type"]?.stringValue ?? "") }
+            if !finished, events.last(where: { $0["type"] == "WORKFLOW_CLAIMED" })?["value"]?["worker"] == .string(worker) { return true }
+        }
+        return false
     }
 }
