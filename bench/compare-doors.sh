@@ -41,8 +41,7 @@ ORIG="$ROOT/.bench/venv-flux-core/bin/flux"
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 
 if [[ $BUILD == 1 ]]; then
-    echo "== building flux (release)"
-    swift build --manifest-cache local -c release --product flux --scratch-path .build-release 2>&1 | tail -1
+    bash bench/build-release.sh flux
 fi
 FLUX="$ROOT/.build-release/release/flux"
 [[ -x "$FLUX" ]] || { echo "compare-doors: $FLUX is missing; run without --skip-build" >&2; exit 1; }

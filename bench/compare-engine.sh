@@ -39,8 +39,7 @@ bench/setup-flux-core.sh
 PY="$ROOT/.bench/venv-flux-core/bin/python"
 
 if [[ $BUILD == 1 ]]; then
-    echo "== building flux-benchmark (release)"
-    swift build --manifest-cache local -c release --product flux-benchmark --scratch-path .build-release 2>&1 | tail -1
+    bash bench/build-release.sh flux-benchmark
 fi
 BIN="$ROOT/.build-release/release/flux-benchmark"
 

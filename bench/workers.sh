@@ -9,7 +9,7 @@
 #   bash bench/workers.sh --workers "1 2" -n 500 --map-n 50 --skip-flux-core
 #   bash bench/workers.sh --skip-build                      # use the release binary already built
 #
-# Needs a release build (`swift build -c release --product flux`, done unless --skip-build) and Python 3 with
+# Needs a release build (`bash bench/build-release.sh`, done unless --skip-build) and Python 3 with
 # httpx (installed into .build/flux-http-venv). flux-core comes from bench/setup-flux-core.sh. The load average is
 # printed with each figure: other load on the machine moves them all, so compare figures of one run only.
 set -euo pipefail
@@ -37,10 +37,9 @@ while [[ $# -gt 0 ]]; do
 done
 BENCH="$ROOT/../shared/bench"; [[ -d "$BENCH" ]] || BENCH=/work/shared/bench
 if [[ $BUILD == 1 ]]; then
-    echo "== building flux (release)"
-    swift build --manifest-cache local -c release --product flux 2>&1 | tail -1
+    bash bench/build-release.sh flux
 fi
-FLUX="$ROOT/.build/release/flux"
+FLUX="$ROOT/.build-release/release/flux"
 [[ -x "$FLUX" ]] || { echo "no release build at $FLUX" >&2; exit 1; }
 VENV="$ROOT/.build/flux-http-venv"
 [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
