@@ -1,9 +1,9 @@
+import AsyncHTTPClient
 import Flux
 import FluxService
+import FluxWorker
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
 import Synchronization
 
 /// A Flux server's REST API (`flux start server`), for `--server-url`. Errors come back as the server's
@@ -13,13 +13,14 @@ struct RemoteClient: FluxClient {
     let authToken: String?
     let adminToken: String?
 
-    static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        // A sync run answers when the execution settles, however long that takes.
-        configuration.timeoutIntervalForRequest = 24 * 3600
-        configuration.timeoutIntervalForResource = 7 * 24 * 3600
-        return URLSession(configuration: configuration)
-    }()
+    /// One client for the command's calls, on NIO's shared event loops; it lives as long as the process (a CLI
+    /// command), like AsyncHTTPClient's `HTTPClient.shared`. No read timeout: a sync run answers when the
+    /// execution settles, however long that takes.
+    static let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                                 configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10))))
+
+    /// Largest answer read from the server.
+    static let maxAnswerBytes = 1 << 30
 
     // MARK: - Workflows
 
@@ -70,9 +71,9 @@ struct RemoteClient: FluxClient {
     private func stream(_ path: String, query: [String: String?], input: JSONValue, detailed: Bool,
                         onEvent: @escaping @Sendable (JSONValue) -> Void) async throws -> JSONValue {
         var request = try makeRequest("POST", path, query: query, body: input.canonicalData, contentType: "application/json", token: authToken)
-        request.setValue("text/event-stream", forHTTPHeaderField: "Accept")
+        request.headers.add(name: "Accept", value: "text/event-stream")
         let executionID = Mutex<String?>(nil)
-        try await SSEReader.read(request, session: Self.session) { event, data in
+        try await Self.readEvents(request) { event, data in
             guard let json = try? JSONValue(parsing: data) else { return }
             if let id = json["execution_id"]?.stringValue { executionID.withLock { if $0 == nil { $0 = id } } }
             if event == "error" { throw Self.serviceError(status: 503, body: Data(data.utf8)) }
@@ -121,7 +122,7 @@ struct RemoteClient: FluxClient {
     // MARK: - HTTP
 
     func makeRequest(_ method: String, _ path: String, query: [String: String?] = [:], body: Data? = nil,
-                     contentType: String? = nil, token: String? = nil) throws -> URLRequest {
+                     contentType: String? = nil, token: String? = nil) throws -> HTTPClientRequest {
         let base = baseURL.absoluteString.hasSuffix("/") ? String(baseURL.absoluteString.dropLast()) : baseURL.absoluteString
         guard var components = URLComponents(string: base + path) else {
             throw ServiceError(.invalidInput, "cannot make a URL of \(base + path)")
@@ -129,29 +130,46 @@ struct RemoteClient: FluxClient {
         let items = query.compactMap { key, value in value.map { URLQueryItem(name: key, value: $0) } }.sorted { $0.name < $1.name }
         if !items.isEmpty { components.queryItems = items }
         guard let url = components.url else { throw ServiceError(.invalidInput, "cannot make a URL of \(base + path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.httpBody = body
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .init(rawValue: method)
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         return request
     }
 
     func send(_ method: String, _ path: String, query: [String: String?] = [:], body: Data? = nil,
               contentType: String? = nil, token: String? = nil) async throws -> JSONValue {
         let request = try makeRequest(method, path, query: query, body: body, contentType: contentType, token: token)
-        let data: Data, response: URLResponse
+        let status: Int, data: Data
         do {
-            (data, response) = try await Self.session.data(for: request)
+            let response = try await Self.http.execute(request, deadline: .distantFuture)
+            status = Int(response.status.code)
+            data = Data(try await response.body.collect(upTo: Self.maxAnswerBytes).readableBytesView)
         } catch {
-            throw ServiceError(.unavailable, "cannot reach the Flux server at \(baseURL.absoluteString): \(error.localizedDescription)")
+            throw ServiceError(.unavailable, "cannot reach the Flux server at \(baseURL.absoluteString): \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else { throw Self.serviceError(status: status, body: data) }
         do {
             return try JSONValue(parsing: data)
         } catch {
             throw ServiceError(.internalError, "the server answered \(status) with a body that is not JSON: \(String(decoding: data.prefix(200), as: UTF8.self))")
+        }
+    }
+
+    /// Follows the Server-Sent Events of `request`, handing each frame's event name and data to `handle`; an error
+    /// answer becomes the server's ``ServiceError``.
+    static func readEvents(_ request: HTTPClientRequest, handle: @escaping @Sendable (_ event: String, _ data: String) throws -> Void) async throws {
+        do {
+            for try await frame in EventStreamReader.frames(request, client: http, idleTimeout: nil) where frame.event != "ping" {
+                try handle(frame.event, frame.data)
+            }
+        } catch let error as ServiceError {
+            throw error
+        } catch let refused as EventStreamReader.Refused {
+            throw serviceError(status: refused.status, body: Data(refused.body.utf8))
+        } catch {
+            throw ServiceError(.unavailable, "the event stream from the Flux server broke: \(error)")
         }
     }
 
@@ -177,81 +195,5 @@ struct RemoteClient: FluxClient {
         var allowed = CharacterSet.urlPathAllowed
         allowed.remove(charactersIn: "/?#")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-    }
-}
-
-/// Reads a Server-Sent Events response as it arrives and hands each frame's event name and data to `handle`.
-enum SSEReader {
-    static func read(_ request: URLRequest, session: URLSession,
-                     handle: @escaping @Sendable (_ event: String, _ data: String) throws -> Void) async throws {
-        let (chunks, continuation) = AsyncThrowingStream<Data, any Error>.makeStream()
-        let delegate = StreamDelegate(continuation: continuation)
-        // A session of its own: swift-corelibs-foundation ignores per-task delegates.
-        let streaming = URLSession(configuration: session.configuration, delegate: delegate, delegateQueue: nil)
-        defer { streaming.finishTasksAndInvalidate() }
-        let task = streaming.dataTask(with: request)
-        task.resume()
-        var pending = Data()
-        var event = "message", data: [String] = []
-        do {
-            for try await chunk in chunks {
-                if let status = delegate.status, !(200..<300).contains(status) {
-                    // An error answer: read it whole and report it.
-                    var body = chunk
-                    for try await more in chunks { body.append(more) }
-                    throw RemoteClient.serviceError(status: status, body: body)
-                }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    var line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending.removeSubrange(pending.startIndex...newline)
-                    if line.hasSuffix("\r") { line.removeLast() }
-                    if line.isEmpty {
-                        if !data.isEmpty { try handle(event, data.joined(separator: "\n")) }
-                        event = "message"
-                        data = []
-                    } else if line.hasPrefix("event:") {
-                        event = line.dropFirst("event:".count).trimmingCharacters(in: .whitespaces)
-                    } else if line.hasPrefix("data:") {
-                        var value = String(line.dropFirst("data:".count))
-                        if value.hasPrefix(" ") { value.removeFirst() }
-                        data.append(value)
-                    }
-                }
-            }
-        } catch let error as ServiceError {
-            task.cancel()
-            throw error
-        } catch {
-            task.cancel()
-            throw ServiceError(.unavailable, "the event stream from the Flux server broke: \(error.localizedDescription)")
-        }
-        if let status = delegate.status, !(200..<300).contains(status) {
-            throw RemoteClient.serviceError(status: status, body: Data())
-        }
-    }
-
-    final class StreamDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-        let continuation: AsyncThrowingStream<Data, any Error>.Continuation
-        private let statusCode = Mutex<Int?>(nil)
-        var status: Int? { statusCode.withLock { $0 } }
-
-        init(continuation: AsyncThrowingStream<Data, any Error>.Continuation) {
-            self.continuation = continuation
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-            statusCode.withLock { $0 = (response as? HTTPURLResponse)?.statusCode }
-            completionHandler(.allow)
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            continuation.yield(data)
-        }
-
-        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-            if let error { continuation.finish(throwing: error) } else { continuation.finish() }
-        }
     }
 }

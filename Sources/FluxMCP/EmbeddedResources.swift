@@ -621,11 +621,14 @@ step reads the redacted text, not the secret. Reference `secrets.NAME` in the st
   Link-local addresses (169.254.0.0/16, fe80::/10, and IPv4-mapped or NAT64 forms of them) and cloud metadata hosts
   (`metadata.google.internal`, `metadata.goog`, `metadata`, `instance-data`, `fd00:ec2::254`, `100.100.100.200`) are
   always refused. Loopback is allowed unless denied (`127.0.0.0/8`, `::1`, `localhost`).
-- Redirects are followed only to URLs that pass the same check; a refused redirect fails the step.
+- Redirects (at most 20) are followed only to URLs that pass the same check; a refused redirect fails the step. A 303,
+  or a 301/302 answering a POST, is followed with a GET without the body; `Authorization` and `Cookie` headers are not
+  sent on to another origin (scheme, host, port).
 - The whole request has the step's `timeout` (default 30 s). A response body larger than the limit
   (`InterpreterEnvironment.maxResponseBytes`, default 10 MiB) fails the step; reading stops at the limit.
 - A body that is a string is sent as `text/plain; charset=utf-8`, anything else as JSON (`application/json`), unless
-  `headers` set `Content-Type`. `query` values are added to the URL's query string in key order.
+  `headers` set `Content-Type`. `query` values are added to the URL's query string in key order. `Accept: */*` and
+  `User-Agent: Flux` are sent unless `headers` set them; responses are not decompressed (no `Accept-Encoding` is sent).
 - The output is `{status, headers, body}`: header names in lower case, the body parsed when the response's content type
   is JSON (text otherwise). A status outside `expect` (default 2xx) fails the step, naming the status and the start of
   the body.

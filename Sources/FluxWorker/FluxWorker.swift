@@ -43,8 +43,10 @@ public struct FluxWorker: Service {
         let registered: ServerConnection.Session
         do {
             registered = try await cancelWhenGracefulShutdown { try await self.registerUntilAccepted(connection) }
-        } catch is CancellationError {
-            return
+        } catch {
+            await connection.shutdown()
+            if error is CancellationError { return }
+            throw error
         }
 
         let engine = FluxEngine(
@@ -75,6 +77,7 @@ public struct FluxWorker: Service {
             }
             group.addTask { await runner.heartbeats() }
         }
+        await connection.shutdown()
         logger.info("worker \(options.name) stopped")
     }
 
@@ -122,11 +125,9 @@ struct WorkerRunner: Sendable {
             do {
                 let session = try await connection.ensureSession()
                 var request = try connection.makeRequest("GET", connection.workerPath("connect"), body: nil, token: session.token)
-                request.setValue("text/event-stream", forHTTPHeaderField: "Accept")
-                let idle = max(5, session.heartbeatInterval * 4)
-                let frames = request.url?.scheme?.lowercased() == "http"
-                    ? NIOEventStream.frames(url: request.url ?? options.serverURL, headers: [("Authorization", "Bearer \(session.token)")], idleTimeout: idle)
-                    : EventStreamReader.frames(request, idleTimeout: idle)
+                request.headers.add(name: "Accept", value: "text/event-stream")
+                let idle = Duration.milliseconds(Int(max(5, session.heartbeatInterval * 4) * 1000))
+                let frames = EventStreamReader.frames(request, client: connection.http, idleTimeout: idle)
                 for try await frame in frames {
                     switch frame.event {
                     case "connected":

@@ -1,17 +1,17 @@
+import AsyncHTTPClient
 import FluxCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
+import NIOCore
 import Synchronization
 
 /// A worker's authenticated line to its server: registers (and registers again when a call answers 401, as
 /// after a server restart), keeps the session token, and sends the worker routes' requests.
 ///
-/// URLSession (libcurl on Linux) is the HTTP client: it is already linked for the CLI's `--server-url`, speaks
-/// https, and streams the connect route's events through a delegate (``EventStreamReader``), so the worker
-/// adds no dependency and no build time.
+/// One AsyncHTTPClient on NIO's shared event loops carries every call and the connect route's event stream
+/// (``EventStreamReader``), over http or https, keeping connections alive: up to `concurrency * 2 + 4` to the
+/// server, enough for every execution in flight to checkpoint at once beside the heartbeat and the stream.
+/// ``shutdown()`` closes them when the worker stops.
 final class ServerConnection: Sendable {
     struct Session: Sendable {
         var token: String
@@ -27,17 +27,33 @@ final class ServerConnection: Sendable {
     private let session = Mutex<Session?>(nil)
     private let registering = Mutex<Task<Session, any Error>?>(nil)
 
-    let http: URLSession
+    let http: HTTPClient
+
+    /// Seconds a call may wait for the server's answer.
+    static let callTimeout: TimeAmount = .seconds(30)
+    /// Largest answer read (a claim carries the execution's whole history).
+    static let maxAnswerBytes = 1 << 30
 
     init(options: WorkerOptions, incarnation: String, logger: Logger, registration: @escaping @Sendable () -> JSONValue) {
         self.options = options
         self.incarnation = incarnation
         self.logger = logger
         self.registration = registration
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
-        configuration.httpMaximumConnectionsPerHost = max(8, options.concurrency * 2 + 4)
-        http = URLSession(configuration: configuration)
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)),
+            connectionPool: .init(idleTimeout: .seconds(60),
+                                  concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, options.concurrency * 2 + 4)))
+        configuration.httpVersion = .automatic
+        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// Closes the client's connections; the connection makes no calls after it.
+    func shutdown() async {
+        do {
+            try await http.shutdown()
+        } catch {
+            logger.debug("closing the worker's HTTP client: \(error)")
+        }
     }
 
     /// `worker:<name>#<incarnation>`: whom the server records as holding the executions this worker claims.
@@ -122,35 +138,35 @@ final class ServerConnection: Sendable {
         "/workers/\(Self.segment(options.name))/\(rest)"
     }
 
-    func makeRequest(_ method: String, _ path: String, body: JSONValue?, token: String?, query: [String: String] = [:]) throws -> URLRequest {
+    func makeRequest(_ method: String, _ path: String, body: JSONValue?, token: String?, query: [String: String] = [:]) throws -> HTTPClientRequest {
         let base = options.serverURL.absoluteString.hasSuffix("/") ? String(options.serverURL.absoluteString.dropLast()) : options.serverURL.absoluteString
         guard var components = URLComponents(string: base + path) else { throw WorkerError.invalidOptions("cannot make a URL of \(base + path)") }
         if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
         guard let url = components.url else { throw WorkerError.invalidOptions("cannot make a URL of \(base + path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .init(rawValue: method)
         if let body {
-            request.httpBody = body.canonicalData
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.body = .bytes(ByteBuffer(bytes: body.canonicalData))
+            request.headers.add(name: "Content-Type", value: "application/json")
         }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         return request
     }
 
     private func send(_ method: String, _ path: String, body: JSONValue?, token: String?, query: [String: String] = [:]) async throws -> (Int, JSONValue) {
         let request = try makeRequest(method, path, body: body, token: token, query: query)
-        let data: Data, response: URLResponse
+        let status: Int, data: ByteBuffer
         do {
-            // In a task of its own: cancelling a URLSession task in flight can crash swift-corelibs-foundation
-            // ("Trying to access a behaviour for a task that in not in the registry"), and a cancelled execution
-            // still wants its last checkpoint delivered.
+            // In a task of its own: a cancelled execution still wants its last checkpoint delivered.
             let http = self.http
-            (data, response) = try await Task { try await http.data(for: request) }.value
+            (status, data) = try await Task {
+                let response = try await http.execute(request, timeout: Self.callTimeout)
+                return (Int(response.status.code), try await response.body.collect(upTo: Self.maxAnswerBytes))
+            }.value
         } catch {
-            throw WorkerError.unreachable("\(method) \(path): \(error.localizedDescription)")
+            throw WorkerError.unreachable("\(method) \(path): \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let json = (try? JSONValue(parsing: data)) ?? .null
+        let json = (try? JSONValue(parsing: Data(data.readableBytesView))) ?? .null
         return (status, json)
     }
 

@@ -1,8 +1,5 @@
 import FluxCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// What a document may reach outside itself: Swift tasks by name, programs, hosts; and the HTTP client.
 ///
@@ -34,12 +31,12 @@ public struct InterpreterEnvironment: Sendable {
     public var httpTimeout: Double
     /// How many items of a `map` run at once when it gives no `concurrency` (default 8).
     public var mapConcurrency: Int
-    /// Sends the requests of `http:` steps; ``HTTPClients/urlSession`` unless a test injects another.
+    /// Sends the requests of `http:` steps; ``HTTPClients/shared`` unless a test injects another.
     public var httpClient: HTTPClient
 
     public init(tasks: [String: TaskDefinition] = [:], execAllowlist: [String] = [], httpAllowHosts: [String] = [],
                 httpDenyHosts: [String] = [], maxResponseBytes: Int = 10 << 20, httpRefusesLinkLocal: Bool = true,
-                httpTimeout: Double = 30, mapConcurrency: Int = 8, httpClient: @escaping HTTPClient = HTTPClients.urlSession) {
+                httpTimeout: Double = 30, mapConcurrency: Int = 8, httpClient: @escaping HTTPClient = HTTPClients.shared) {
         self.tasks = tasks
         self.execAllowlist = execAllowlist
         self.httpAllowHosts = httpAllowHosts
@@ -53,21 +50,41 @@ public struct InterpreterEnvironment: Sendable {
 }
 
 /// One request for an ``HTTPClient`` to send, with the limits it must keep.
-public struct HTTPClientRequest: @unchecked Sendable {
-    /// Method, URL (query included), headers and body.
-    public var request: URLRequest
+public struct HTTPClientRequest: Sendable {
+    /// `GET`, `POST`, … (upper case).
+    public var method: String
+    /// The URL, query included.
+    public var url: URL
+    /// Header fields in the order they were set; names as written (they compare without regard to case).
+    public var headers: [(name: String, value: String)]
+    public var body: Data?
     /// The client must give up (throw) once the body grows past this many bytes.
     public var maxResponseBytes: Int
     /// Seconds the whole exchange may take.
     public var timeout: Double
     /// Asked before following a redirect: `nil` to follow it, or why it is refused (the client must then fail).
-    public var checkRedirect: @Sendable (URL) -> String?
+    public var checkRedirect: @Sendable (URL) async -> String?
 
-    public init(request: URLRequest, maxResponseBytes: Int, timeout: Double, checkRedirect: @escaping @Sendable (URL) -> String? = { _ in nil }) {
-        self.request = request
+    public init(method: String = "GET", url: URL, headers: [(name: String, value: String)] = [], body: Data? = nil,
+                maxResponseBytes: Int, timeout: Double, checkRedirect: @escaping @Sendable (URL) async -> String? = { _ in nil }) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
         self.maxResponseBytes = maxResponseBytes
         self.timeout = timeout
         self.checkRedirect = checkRedirect
+    }
+
+    /// The value of the header `name` (any case), if it is set.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// Sets the header `name`, replacing any value it had under any case.
+    public mutating func setHeader(_ name: String, _ value: String) {
+        headers.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        headers.append((name, value))
     }
 }
 
@@ -85,7 +102,7 @@ public struct HTTPClientResponse: Sendable, Hashable {
     }
 }
 
-/// Sends one HTTP request: the shape of `URLSession.data(for:)`, with the limits made explicit.
+/// Sends one HTTP request and reads its whole answer, within the request's limits.
 public typealias HTTPClient = @Sendable (HTTPClientRequest) async throws -> HTTPClientResponse
 
 /// Why an HTTP exchange failed below the level of status codes.

@@ -204,9 +204,9 @@ struct InterpreterSecurityTests {
     }
 
     @Test func injectedHTTPClient() async throws {
-        let seen = Mutex<[URLRequest]>([])
+        let seen = Mutex<[HTTPClientRequest]>([])
         let client: HTTPClient = { transfer in
-            seen.withLock { $0.append(transfer.request) }
+            seen.withLock { $0.append(transfer) }
             #expect(transfer.maxResponseBytes == 4096)
             return HTTPClientResponse(status: 201, headers: ["Content-Type": "application/json; charset=utf-8"], body: Data(#"{"id": 7}"#.utf8))
         }
@@ -219,9 +219,9 @@ struct InterpreterSecurityTests {
             """, InterpreterEnvironment(maxResponseBytes: 4096, httpClient: client))
         #expect(s.record.output == ["status": 201, "headers": ["content-type": "application/json; charset=utf-8"], "body": ["id": 7]])
         let request = try #require(seen.withLock { $0.first })
-        #expect(request.httpMethod == "PUT")
-        #expect(request.httpBody == Data("plain text".utf8))
-        #expect(request.value(forHTTPHeaderField: "Content-Type") == "text/plain; charset=utf-8")
+        #expect(request.method == "PUT")
+        #expect(request.body == Data("plain text".utf8))
+        #expect(request.header("Content-Type") == "text/plain; charset=utf-8")
     }
 
     @Test func hostPatterns() {
