@@ -5,8 +5,8 @@ It registers a 10-step workflow document whose every step is an `exec` of `sh` t
 `<tag> <step> <attempt> <pid>` to a ledger file outside the store, then prints `<tag>-<step>`. It starts
 executions, kills the serving process group with SIGKILL at a random moment, reads what the store had
 recorded at that instant, restarts (the restart recovers: `flux start mcp` / `flux start server` recover at
-start, `flux recover` recovers and waits; server+workers: see below), and repeats until the number of kills is reached; then it lets
-everything finish and checks:
+start, `flux recover` recovers and waits; server+workers: see below), and repeats until the number of kills is
+reached; then it lets everything finish and checks:
 
   1. every execution it started (and any other the store holds) is COMPLETED with the right output;
   2. none is lost: every execution id a door acknowledged is in the store;
