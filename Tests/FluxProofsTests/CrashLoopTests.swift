@@ -8,16 +8,41 @@ import Testing
 struct CrashLoopTests {
     static let kills = 4
 
-    /// The modes that exist today; `server+workers` joins once workers land.
     @Test("executions survive SIGKILL: completed, none lost, no recorded step run again", arguments: ["embedded", "server"])
     func crashLoop(mode: String) async throws {
         let started = ContinuousClock.now
+        _ = try await run(mode: mode, seed: 7, extra: [])
+        // Typically 10-30 s; the bound catches a hang, with room for a machine shared with other builds.
+        #expect(ContinuousClock.now - started < .seconds(120))
+    }
+
+    /// One server that runs nothing itself and two `flux start worker` processes; each kill takes the server, one
+    /// worker, or everything (seed 15 draws server, worker, everything, server), and a killed worker's executions are
+    /// taken over by another worker once its lease (3 s here) lapses.
+    @Test("server + workers: executions survive SIGKILL of the server, of a worker, of everything")
+    func crashLoopWithWorkers() async throws {
+        let started = ContinuousClock.now
+        let summary = try await run(mode: "server+workers", seed: 15, extra: ["--workers", "2", "--lease-timeout", "3", "--heartbeat-interval", "0.5"])
+        let byTarget = summary["kills_by_target"] as? [String: Any] ?? [:]
+        for target in ["server", "worker", "all"] {
+            #expect(((byTarget[target] as? NSNumber)?.intValue ?? 0) >= 1, "no kill of \(target): \(byTarget)")
+        }
+        #expect(summary.int("workers") == 2)
+        let restarts = summary["restarts"] as? [String: Any] ?? [:]
+        #expect(((restarts["flux start worker"] as? NSNumber)?.intValue ?? 0) > 2, "no worker was restarted: \(restarts)")
+        // Every execution was claimed by a worker (the server runs nothing itself), and the steps ran in workers.
+        #expect((summary.int("claims") ?? 0) >= (summary.int("executions_in_store") ?? 1))
+        #expect(ContinuousClock.now - started < .seconds(240))
+    }
+
+    /// Runs the harness and checks what every mode must show; answers the summary.
+    func run(mode: String, seed: Int, extra: [String]) async throws -> [String: Any] {
         let finished = try await runToEnd(
             "/usr/bin/env",
             ["python3", ProofPaths.script("scripts/crash-loop.py"), "--flux", try ProofPaths.flux.path, "--mode", mode,
-             "--kills", String(Self.kills), "--batch", "6", "--min-delay", "0.05", "--max-delay", "0.6", "--seed", "7",
-             "--finish-timeout", "100", "--cleanup"],
-            environment: cleanEnvironment, timeout: .seconds(150))
+             "--kills", String(Self.kills), "--batch", "6", "--min-delay", "0.05", "--max-delay", "0.6", "--seed", String(seed),
+             "--finish-timeout", "100", "--cleanup"] + extra,
+            environment: cleanEnvironment, timeout: .seconds(250))
         let summary = try finished.summary()
         #expect(finished.status == 0, "harness exit \(finished.status): \(finished.stdout.suffix(3000)) \(finished.stderr.suffix(2000))")
         #expect(summary.int("violations") == 0, "violations: \(summary["first_violations"] ?? "")")
@@ -28,7 +53,6 @@ struct CrashLoopTests {
         #expect((summary.int("executions_in_store") ?? 0) >= acknowledged)
         #expect(summary.int("ledger_lines") ?? 0 >= acknowledged * 10)
         #expect(summary["integrity_check"] as? String == "ok")
-        // Typically 10-30 s; the bound catches a hang, with room for a machine shared with other builds.
-        #expect(ContinuousClock.now - started < .seconds(120))
+        return summary
     }
 }
