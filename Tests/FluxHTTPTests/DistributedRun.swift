@@ -178,14 +178,16 @@ struct DistributedRun {
         for (id, events) in histories {
             let completed = events.filter { $0["type"] == "TASK_COMPLETED" }.compactMap { $0["source_id"]?.stringValue }
             #expect(Set(completed).count == completed.count, "execution \(id) completed a task twice")
-            let claims = events.filter { $0["type"] == "WORKFLOW_CLAIMED" }.compactMap { $0["value"]?["worker"]?.stringValue }
-            // A worker lists what it has taken a slot for, claims in flight included; when several servers offer an
-            // execution, another worker's claim may have come first.
-            if heldByVictim.contains(id), claims.contains(victimName) {
-                if let last = claims.last, last != victimName {
-                    finishedByOthers += 1
-                    if let index = names.firstIndex(of: last), workerServers[index] != workerServers[victim] { finishedThroughAnotherServer += 1 }
-                }
+            // Taken over: the victim's last claim is followed by another worker's claim with no pause in between (a
+            // pause releases the execution, and its resume may go anywhere). Any such execution counts, not only those
+            // in the victim's slot list at the kill: that list counts claims in flight, and what it held may finish.
+            let types = events.map { $0["type"]?.stringValue ?? "" }
+            if let victimClaim = events.lastIndex(where: { $0["type"] == "WORKFLOW_CLAIMED" && $0["value"]?["worker"] == .string(victimName) }),
+               let next = events[(victimClaim + 1)...].firstIndex(where: { $0["type"] == "WORKFLOW_CLAIMED" }),
+               !types[(victimClaim + 1)..<next].contains("WORKFLOW_PAUSED"),
+               let taker = events[next]["value"]?["worker"]?.stringValue {
+                finishedByOthers += 1
+                if let index = names.firstIndex(of: taker), workerServers[index] != workerServers[victim] { finishedThroughAnotherServer += 1 }
             }
         }
         // The executions the victim held when it died and that were still running were finished by the others.
