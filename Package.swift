@@ -142,6 +142,7 @@ let package = Package(
         .testTarget(name: "FluxHTTPTests", dependencies: ["FluxCore", "FluxPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
                                                         .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
+        .testTarget(name: "FluxWorkerTests", dependencies: ["FluxWorker"], swiftSettings: strict),
         .testTarget(name: "FluxProofsTests", dependencies: ["FluxCore"], exclude: ["Scripts"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -3,6 +3,9 @@
 # `flux start worker` processes, measured with ../shared/bench/async_burst.py (N async runs submitted at once,
 # polled until all have completed): hello_world, and a 100-task map (examples/documents/large_map.yaml with
 # input 100). Then flux-core 0.87.5's server + one worker on the same machine, in the same run, for comparison.
+# First, for each worker count, the drain (bench/drain.py): --drain-n runs queued while no worker runs, then the
+# time the workers take to empty the queue, which async_burst's Python client (about 200 submissions/s on a full
+# core) cannot show.
 #
 #   bash bench/workers.sh                                   # SQLite in a temporary directory
 #   bash bench/workers.sh --database-url postgresql://…     # another store (when this build supports it)
@@ -19,6 +22,7 @@ DATABASE_URL=""
 WORKERS="1 2 4"
 N=1000
 MAP_N=50
+DRAIN_N=2000
 CONCURRENCY=64
 FLUX_CORE=1
 BUILD=1
@@ -27,6 +31,7 @@ while [[ $# -gt 0 ]]; do
         --database-url) DATABASE_URL="$2"; shift 2 ;;
         --workers) WORKERS="$2"; shift 2 ;;
         -n) N="$2"; shift 2 ;;
+        --drain-n) DRAIN_N="$2"; shift 2 ;;
         --map-n) MAP_N="$2"; shift 2 ;;
         --concurrency) CONCURRENCY="$2"; shift 2 ;;
         --skip-flux-core) FLUX_CORE=0; shift ;;
@@ -63,23 +68,30 @@ run_flux() {  # k
     dir="$WORK/flux-$k"; mkdir -p "$dir"
     port=$(free_port); url="http://127.0.0.1:$port"
     local db="${DATABASE_URL:-sqlite:///$dir/flux.db}"
-    (cd "$dir" && FLUX_DATABASE_URL="$db" FLUX_WORKERS__EMBEDDED=false FLUX_WORKERS__BOOTSTRAP_TOKEN=$TOKEN FLUX_LOG_LEVEL=warning \
+    # One client queues thousands: security.max_executions_per_client (1,000 by default) is raised for it.
+    (cd "$dir" && FLUX_DATABASE_URL="$db" FLUX_WORKERS__EMBEDDED=false FLUX_WORKERS__BOOTSTRAP_TOKEN=$TOKEN FLUX_LOG_LEVEL=warning FLUX_SECURITY__MAX_EXECUTIONS_PER_CLIENT=1000000 \
         exec "$FLUX" start server --host 127.0.0.1 --port "$port" 2>server.log) &
     PIDS+=($!); local server=$!
     wait_healthy "$url"
     curl -fs -X POST --data-binary @examples/documents/hello_world.yaml "$url/workflows" >/dev/null
     curl -fs -X POST --data-binary @examples/documents/large_map.yaml "$url/workflows" >/dev/null
+    # The queue drained: DRAIN_N runs queued while no worker runs, then the k workers start and empty it.
+    local l; l=$(load)
+    local queued; queued=$(python3 bench/drain.py submit --base-url "$url" -n "$DRAIN_N")
     local workers=()
     for i in $(seq "$k"); do
         (cd "$dir" && FLUX_WORKERS__BOOTSTRAP_TOKEN=$TOKEN FLUX_LOG_LEVEL=warning \
             exec "$FLUX" start worker "bench-w$i" --server-url "$url" --concurrency "$CONCURRENCY" 2>"worker$i.log") &
         PIDS+=($!); workers+=($!)
     done
+    local baseline; baseline=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["baseline"])' "$queued")
+    local drained; drained=$(python3 bench/drain.py wait --base-url "$url" -n "$DRAIN_N" --baseline "$baseline")
+    echo "flux      workers=$k hello_world drain load=$l $queued $drained"
     for _ in $(seq 200); do
         [[ $(curl -fs "$url/workers" | python3 -c 'import json,sys; print(sum(w["connected"] for w in json.load(sys.stdin)["workers"]))') == "$k" ]] && break
         sleep 0.05
     done
-    local l; l=$(load)
+    l=$(load)
     local hello; hello=$("$PY" "$BENCH/async_burst.py" --base-url "$url" --submit-route '/workflows/{workflow}/run/async' \
         --status-route '/workflows/{workflow}/status/{execution_id}' --workflow hello_world --body '"World"' -n "$N" \
         --submit-concurrency 64 --expect-output 'Hello, World' | tail -1)

@@ -157,14 +157,27 @@ struct WorkerRunner: Sendable {
         }
     }
 
-    /// An offer: take a slot (or decline by ignoring it), then claim and run in the background.
+    /// An offer: take a slot, then claim and run in the background; with every slot taken, the offer waits for
+    /// the next slot that frees (``ExecutionSlots``).
     func offered(_ offer: JSONValue) async {
-        guard let id = offer["execution_id"]?.stringValue, await slots.reserve(id) else { return }
+        guard let id = offer["execution_id"]?.stringValue else { return }
         await definitions.seed(offer["workflow"])
+        if await slots.reserve(id) {
+            start(id)
+        } else {
+            await slots.wait(id)
+        }
+    }
+
+    /// Runs `id` (its slot taken) in the background; its slot then goes to a waiting offer, if any.
+    func start(_ id: String) {
         Task {
-            await run(id)
-            await slots.release(id)
-            store.forget(id)
+            var next: String? = id
+            while let current = next {
+                await run(current)
+                store.forget(current)
+                next = await slots.release(current)
+            }
         }
     }
 
