@@ -23,6 +23,7 @@ WORKERS="1 2 4"
 N=1000
 MAP_N=50
 DRAIN_N=2000
+CORE_DRAIN_N=200
 CONCURRENCY=64
 FLUX_CORE=1
 BUILD=1
@@ -117,10 +118,18 @@ if [[ $FLUX_CORE == 1 ]]; then
         exec "$CORE/flux" start server --host 127.0.0.1 --port "$port" >server.log 2>&1) &
     PIDS+=($!); core_server=$!
     wait_healthy "$url"
+    (cd "$dir" && FLUX_SECURITY__AUTH__ALLOW_ANONYMOUS=true "$CORE/flux" workflow register hello.py --server-url "$url" >/dev/null)
+    # The same drain: CORE_DRAIN_N runs queued with no worker, then its one worker empties the queue (its status route
+    # is polled: it has no per-state counts).
+    l=$(load)
+    queued=$(python3 bench/drain.py submit --base-url "$url" --route '/workflows/default/{workflow}/run/async' -n "$CORE_DRAIN_N" \
+        --ids-out "$dir/ids.json")
     (cd "$dir" && FLUX_SECURITY__AUTH__ALLOW_ANONYMOUS=true FLUX_WORKERS__BOOTSTRAP_TOKEN=$TOKEN \
         exec "$CORE/flux" start worker bench-w1 --server-url "$url" >worker.log 2>&1) &
     PIDS+=($!); core_worker=$!
-    (cd "$dir" && FLUX_SECURITY__AUTH__ALLOW_ANONYMOUS=true "$CORE/flux" workflow register hello.py --server-url "$url" >/dev/null)
+    drained=$(python3 bench/drain.py wait --base-url "$url" -n "$CORE_DRAIN_N" --ids "$dir/ids.json" \
+        --status-route '/workflows/default/{workflow}/status/{execution_id}' --timeout 600) || drained='{"error": "drain failed"}'
+    echo "flux-core workers=1 hello_world drain load=$l $queued $drained"
     sleep 3
     l=$(load)
     core=$("$PY" "$BENCH/async_burst.py" --base-url "$url" --namespace default --workflow hello_world --body '"World"' -n 200 --submit-concurrency 8 \
