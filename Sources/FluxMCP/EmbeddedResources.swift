@@ -634,6 +634,9 @@ step reads the redacted text, not the secret. Reference `secrets.NAME` in the st
   the body.
 - The name is resolved once for the check and again by the HTTP client: a DNS answer that changes in between is not
   caught (use address entries or a proxy for strict egress control).
+- Requests go straight to the host: the `http_proxy`, `https_proxy` and `no_proxy` environment variables are not
+  read (the HTTP client is AsyncHTTPClient, which does not read them); where egress must pass a proxy, use a
+  transparent one.
 
 ### exec
 
