@@ -163,9 +163,8 @@ actor HTTPSessionTransport: Transport {
         case .drop(let reason):
             logger.debug("dropped a message: \(reason)")
             return .status(202, headers: sessionHeaders)
-        case .forward(.notification("notifications/cancelled")):
-            if let requestID = (try? JSONValue(parsing: body))?["params"]?["requestId"],
-               let call = directCalls.removeValue(forKey: requestID.canonicalJSON) {
+        case .forward(.notification("notifications/cancelled", let params)):
+            if let requestID = params["requestId"], let call = directCalls.removeValue(forKey: requestID.canonicalJSON) {
                 call.cancel()
             }
             incomingContinuation.yield(body)
@@ -173,7 +172,7 @@ actor HTTPSessionTransport: Transport {
         case .forward(.response), .forward(.notification):
             incomingContinuation.yield(body)
             return .status(202, headers: sessionHeaders)
-        case .forward(.request(let id, let method)):
+        case .forward(.request(let id, let method, let params)):
             if method == "initialize" {
                 if initialized {
                     return .jsonError(400, id: id, code: -32600, "Invalid Request: the session is already initialized", headers: sessionHeaders)
@@ -186,10 +185,9 @@ actor HTTPSessionTransport: Transport {
             }
             let (stream, open) = openStream(key: key)
             requestStreams[key] = open
-            let params = (try? JSONValue(parsing: body))?["params"]
-            let token = params?["_meta"]?["progressToken"]
+            let token = params["_meta"]?["progressToken"]
             if let token { progressTokens[token.canonicalJSON] = key }
-            if method == "tools/call", token == nil, let directToolCall, let params = params?.objectValue {
+            if method == "tools/call", token == nil, let directToolCall {
                 directCalls[key] = Task { [weak self] in
                     let response = await directToolCall(id, params)
                     await self?.finishDirectCall(key: key, response: response)

@@ -52,7 +52,7 @@ actor LegacySSETransport: Transport {
             logger.debug("dropped a message: \(reason)")
             return .status(202, body: Data("Accepted".utf8))
         case .forward(let kind):
-            if case .request(_, "initialize") = kind { initialized = true }
+            if case .request(_, "initialize", _) = kind { initialized = true }
             incomingContinuation.yield(body)
             return .status(202, body: Data("Accepted".utf8))
         }

@@ -252,7 +252,7 @@ public final class MCPHTTPHandler: Sendable {
         switch MessageGuard(maxBytes: configuration.maxMessageBytes).check(body, initialized: false) {
         case .reject(let error):
             return .status(400, headers: ["Content-Type": "application/json"], body: error)
-        case .forward(.request(_, "initialize")):
+        case .forward(.request(_, "initialize", _)):
             break
         default:
             return .jsonError(400, code: -32600, "Bad Request: Mcp-Session-Id header missing; start a session with initialize")

@@ -7,9 +7,11 @@ import Foundation
 struct MessageGuard: Sendable {
     let maxBytes: Int
 
+    /// What the message is, with its params as read (an empty object when it has none), so that a transport
+    /// does not parse the message again.
     enum Kind: Sendable, Equatable {
-        case request(id: JSONValue, method: String)
-        case notification(method: String)
+        case request(id: JSONValue, method: String, params: [String: JSONValue])
+        case notification(method: String, params: [String: JSONValue])
         case response
     }
 
@@ -71,16 +73,17 @@ struct MessageGuard: Sendable {
             if !initialized, method != "notifications/initialized" {
                 return .drop("notification \(method) before initialize")
             }
-            return .forward(.notification(method: method))
+            return .forward(.notification(method: method, params: params?.objectValue ?? [:]))
         }
         if !initialized, method != "initialize", method != "ping" {
             return .reject(Self.error(id: requestID, code: -32600,
                                       "Invalid Request: \(method) before initialize; send initialize first (then notifications/initialized)"))
         }
-        if let problem = Self.paramsProblem(method: method, params: params?.objectValue ?? [:]) {
+        let paramsObject = params?.objectValue ?? [:]
+        if let problem = Self.paramsProblem(method: method, params: paramsObject) {
             return .reject(Self.error(id: requestID, code: -32602, "Invalid params for \(method): \(problem)"))
         }
-        return .forward(.request(id: requestID, method: method))
+        return .forward(.request(id: requestID, method: method, params: paramsObject))
     }
 
     /// What is wrong with the params of a request whose shape the SDK decodes strictly, if anything.

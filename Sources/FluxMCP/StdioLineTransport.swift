@@ -80,7 +80,7 @@ public actor StdioLineTransport: Transport {
         case .message(let data):
             switch messageGuard.check(data, initialized: initialized) {
             case .forward(let kind):
-                if case .request(_, "initialize") = kind { initialized = true }
+                if case .request(_, "initialize", _) = kind { initialized = true }
                 incomingContinuation.yield(data)
             case .reject(let response):
                 try? await send(response)
