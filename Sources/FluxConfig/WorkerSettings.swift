@@ -29,7 +29,7 @@ public struct WorkerSettings: Sendable, Equatable {
     public var leaseTimeout: Double
     /// `workers.embedded`: run a worker inside the server process. Default `true`.
     public var embedded: Bool
-    /// `workers.labels`: labels this worker advertises for task routing. Default empty.
+    /// `workers.labels`: labels this worker (or a server's embedded executor) carries; workflows whose `requests.labels` name them run only there. Default empty.
     public var labels: [String]
 
     /// Creates worker settings; every argument defaults to the built-in default.

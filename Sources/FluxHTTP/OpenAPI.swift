@@ -534,7 +534,7 @@ enum OpenAPI {
             "properties": {
               "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}, "incarnation": {"type": "string", "pattern": "^[A-Za-z0-9]{1,64}$"},
               "concurrency": {"type": "integer", "minimum": 1, "maximum": 10000}, "labels": {"type": "array", "items": {"type": "string"}},
-              "workflows": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "version": {"type": "integer", "minimum": 1}, "description": {"type": "string"}, "input_schema": {"type": ["object", "null"]}}, "required": ["name"]}},
+              "workflows": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "version": {"type": "integer", "minimum": 1}, "description": {"type": "string"}, "input_schema": {"type": ["object", "null"]}, "requests": {"type": ["object", "null"], "description": "What the workflow asks of a worker: cpu, memory, disk, gpu, labels (see docs/workflow-format.md)"}}, "required": ["name"]}},
               "tasks": {"type": "array", "items": {"type": "string"}}, "runtime": {"type": "object"}, "resources": {"type": "object"}
             },
             "required": ["name"]

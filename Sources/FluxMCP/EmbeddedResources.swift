@@ -49,6 +49,7 @@ A document holds **one workflow** (the keys below at the top level) or **several
 | `description` | no | text for people and tools |
 | `input` | no | a [JSON Schema](#input-schemas) the input must satisfy before a run starts |
 | `secrets` | no | names (`[A-Za-z_][A-Za-z0-9_]*`) of secrets the workflow may read as `secrets.NAME` |
+| `requests` | no | what a [remote worker](#requests-where-a-workflow-may-run) must have to run it: `cpu`, `memory`, `disk`, `gpu`, `labels` |
 | `steps` | yes | a non-empty list of [steps](#steps), run in order |
 | `output` | no | a value or template: the workflow's output. Without it, the output is the last top-level step's output |
 
@@ -73,6 +74,30 @@ workflows:
 ```
 
 A YAML text may contain only one YAML document (no `---` separators between workflows): use `workflows:`.
+
+### `requests`: where a workflow may run
+
+On a server with remote workers (docs/workers.md), an execution goes only to a worker that meets every part of
+its workflow's `requests`; the others never see it. Workers report their machine when they register.
+
+```yaml
+flux: 1
+name: render_video
+requests:
+  cpu: 4            # cores the worker's machine has (may be fractional: 0.5)
+  memory: 8Gi       # memory the machine has in total: bytes, or K/M/G/T (×1000) and Ki/Mi/Gi/Ti (×1024), B optional
+  disk: 20G         # free on the worker's working-directory file system when it registered
+  gpu: 1            # GPUs nvidia-smi reports
+  labels: [ffmpeg]  # every label must be on the worker (workers.labels, flux start worker --label)
+steps:
+  - id: render
+    task: render
+```
+
+An execution no connected worker can take waits in `CREATED` (the server logs which part is unmet, once a
+minute) until one connects. A server's embedded executor counts as a worker with the server's own machine and
+`workers.labels`. Runs in a single process (`flux run`, `flux start mcp`, the Swift SDK's `run`) run where
+they are and ignore `requests`. A Swift workflow states the same with `workflow("name", requests: ResourceRequest(...))`.
 
 ## Values and YAML
 
@@ -726,6 +751,9 @@ errors name the failing sub-expression (see [Runtime errors](#runtime-errors)).
             "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"
           },
           "uniqueItems": true
+        },
+        "requests": {
+          "$ref": "#/$defs/resourceRequest"
         },
         "steps": {
           "type": "array",
@@ -1412,6 +1440,55 @@ errors name the failing sub-expression (see [Runtime errors](#runtime-errors)).
       "required": [
         "command"
       ],
+      "additionalProperties": false
+    },
+    "resourceRequest": {
+      "type": "object",
+      "description": "What a remote worker must have to run the workflow.",
+      "properties": {
+        "cpu": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "description": "CPU cores of the worker's machine."
+        },
+        "memory": {
+          "oneOf": [
+            {
+              "type": "integer",
+              "minimum": 0
+            },
+            {
+              "type": "string",
+              "pattern": "^ *[0-9]+(\\.[0-9]+)? *([KkMmGgTt][Ii]?)?[Bb]? *$"
+            }
+          ],
+          "description": "Total memory: bytes, or a number with K/M/G/T (x1000) or Ki/Mi/Gi/Ti (x1024), B optional."
+        },
+        "disk": {
+          "oneOf": [
+            {
+              "type": "integer",
+              "minimum": 0
+            },
+            {
+              "type": "string",
+              "pattern": "^ *[0-9]+(\\.[0-9]+)? *([KkMmGgTt][Ii]?)?[Bb]? *$"
+            }
+          ],
+          "description": "Free disk on the worker's working-directory file system."
+        },
+        "gpu": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "labels": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_.-]{1,128}$"
+          }
+        }
+      },
       "additionalProperties": false
     }
   }

@@ -33,6 +33,8 @@ public final class FluxService: Sendable {
     let requirementCache = Mutex<[String: WorkRequirement]>([:])
     /// Workflow versions as dispatch last read them, by `name@version`.
     let workflowRecordCache = Mutex<[String: (workflow: WorkflowRecord?, at: ContinuousClock.Instant)]>([:])
+    /// This machine and `workers.labels`, measured when the embedded executor first checks a request.
+    let localCapacityState = Mutex<WorkerCapacity?>(nil)
 
     /// - Parameters:
     ///   - swiftTasks: tasks compiled into this binary that documents may call with `task:`.

@@ -35,7 +35,7 @@ public struct FluxWorker: Service {
     public func run() async throws {
         var generator = SystemRandomNumberGenerator()
         let incarnation = String(format: "%016llx", generator.next() as UInt64)
-        let gpus = SystemResources.gpus()
+        let gpus = MachineResources.gpus()
         let registration = registrationBody(gpus: gpus)
         let connection = ServerConnection(options: options, incarnation: incarnation, logger: logger) { registration }
         let store = ServerBackedStore(connection: connection)
@@ -96,11 +96,11 @@ public struct FluxWorker: Service {
 
     func registrationBody(gpus: [JSONValue]) -> JSONValue {
         [
-            "runtime": SystemResources.runtime, "resources": SystemResources.current(gpus: gpus),
+            "runtime": MachineResources.runtime, "resources": MachineResources.current(gpus: gpus),
             "labels": .array(options.labels.map(JSONValue.string)), "concurrency": .int(options.concurrency),
             "workflows": .array(swiftWorkflows.map {
                 ["name": .string($0.name), "version": .int($0.version), "description": .string($0.description),
-                 "input_schema": $0.inputSchema ?? .null]
+                 "input_schema": $0.inputSchema ?? .null, "requests": $0.requests?.json ?? .null]
             }),
             "tasks": .array(swiftTasks.map { .string($0.name) }),
         ]
@@ -235,7 +235,7 @@ struct WorkerRunner: Sendable {
             }
             do {
                 let answer = try await connection.call("POST", connection.workerPath("heartbeat"), body: [
-                    "in_flight": .array(inFlight.map(JSONValue.string)), "resources": SystemResources.current(gpus: gpus),
+                    "in_flight": .array(inFlight.map(JSONValue.string)), "resources": MachineResources.current(gpus: gpus),
                 ])
                 for id in answer["cancel"]?.arrayValue ?? [] { if let id = id.stringValue { store.markCancelled(id) } }
             } catch {

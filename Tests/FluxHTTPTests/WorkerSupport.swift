@@ -26,11 +26,11 @@ final class WorkerProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     init(name: String, server: ServerProcess, token: String, concurrency: Int = 8, environment: [String: String] = [:],
-         executable: URL? = nil) throws {
+         executable: URL? = nil, arguments: [String] = []) throws {
         self.name = name
         process = Process()
         process.executableURL = try executable ?? TestPaths.exampleWorker
-        process.arguments = ["start", "worker", name, "--server-url", server.baseURL.absoluteString, "--concurrency", String(concurrency)]
+        process.arguments = ["start", "worker", name, "--server-url", server.baseURL.absoluteString, "--concurrency", String(concurrency)] + arguments
         process.currentDirectoryURL = server.directory
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FLUX_") }
         env["FLUX_WORKERS__BOOTSTRAP_TOKEN"] = token

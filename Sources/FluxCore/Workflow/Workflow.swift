@@ -12,20 +12,23 @@ public struct Workflow<Input: Codable & Sendable, Output: Codable & Sendable>: S
     public let name: String
     public let description: String
     public let inputSchema: JSONValue?
+    /// What a worker must have to run it; see ``ResourceRequest``.
+    public let requests: ResourceRequest?
     let body: @Sendable (ExecutionContext<Input>) async throws -> Output
 
-    public init(name: String, description: String = "", inputSchema: JSONValue? = nil,
+    public init(name: String, description: String = "", inputSchema: JSONValue? = nil, requests: ResourceRequest? = nil,
                 body: @escaping @Sendable (ExecutionContext<Input>) async throws -> Output) {
         self.name = name
         self.description = description
         self.inputSchema = inputSchema
+        self.requests = requests
         self.body = body
     }
 
     /// The type-erased form the engine runs.
     public var definition: WorkflowDefinition {
         let body = self.body
-        return WorkflowDefinition(name: name, description: description, inputSchema: inputSchema) { input, info in
+        return WorkflowDefinition(name: name, description: description, inputSchema: inputSchema, requests: requests) { input, info in
             let typed: Input
             do { typed = try input.decode() } catch { throw EngineError.invalidInput("\(error)") }
             let context = ExecutionContext(
@@ -61,13 +64,15 @@ extension Workflow where Input == NoInput {
     }
 }
 
-/// Defines a workflow.
+/// Defines a workflow; `requests` says what a remote worker must have to run it.
 ///
 /// ```swift
 /// let greet = workflow("greet") { (ctx: ExecutionContext<String>) in "Hi, \(ctx.input)" }
+/// let train = workflow("train", requests: ResourceRequest(memory: 16 << 30, gpu: 1)) { (ctx: ExecutionContext<String>) in … }
 /// ```
 public func workflow<Input: Codable & Sendable, Output: Codable & Sendable>(
-    _ name: String, description: String = "", _ body: @escaping @Sendable (ExecutionContext<Input>) async throws -> Output
+    _ name: String, description: String = "", requests: ResourceRequest? = nil,
+    _ body: @escaping @Sendable (ExecutionContext<Input>) async throws -> Output
 ) -> Workflow<Input, Output> {
-    Workflow(name: name, description: description, body: body)
+    Workflow(name: name, description: description, requests: requests, body: body)
 }

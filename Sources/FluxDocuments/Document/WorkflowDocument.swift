@@ -19,6 +19,8 @@ public struct WorkflowDocument: Sendable, Hashable {
     public let inputSchema: JSONValue?
     /// Secret names the workflow may read as `secrets.NAME`.
     public let secrets: [String]
+    /// What a remote worker must have to run the workflow (`requests:`); nil when it asks for nothing.
+    public let requests: ResourceRequest?
     /// The top-level steps, in order.
     public let steps: [Step]
     /// The workflow output; `nil` means the output of the last top-level step.
@@ -35,7 +37,7 @@ public struct WorkflowDocument: Sendable, Hashable {
     /// The name the caller gave the source (usually the file name).
     public let sourceName: String
 
-    public init(formatVersion: Int, name: String, description: String?, inputSchema: JSONValue?, secrets: [String], steps: [Step],
+    public init(formatVersion: Int, name: String, description: String?, inputSchema: JSONValue?, secrets: [String], requests: ResourceRequest? = nil, steps: [Step],
                 output: Template?, location: DocumentLocation, normalized: JSONValue, contentHash: String, source: String,
                 sourceFormat: DocumentFormat, sourceName: String) {
         self.formatVersion = formatVersion
@@ -43,6 +45,7 @@ public struct WorkflowDocument: Sendable, Hashable {
         self.description = description
         self.inputSchema = inputSchema
         self.secrets = secrets
+        self.requests = requests
         self.steps = steps
         self.output = output
         self.location = location

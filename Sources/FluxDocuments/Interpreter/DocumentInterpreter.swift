@@ -20,7 +20,7 @@ public enum DocumentInterpreter {
     /// first (an invalid input fails the execution with ``EngineError/invalidInput(_:)``).
     public static func definition(for document: WorkflowDocument, version: Int, environment: InterpreterEnvironment) -> WorkflowDefinition {
         WorkflowDefinition(name: document.name, version: version, description: document.description ?? "",
-                           inputSchema: document.inputSchema) { input, _ in
+                           inputSchema: document.inputSchema, requests: document.requests) { input, _ in
             try await DocumentRun(document: document, environment: environment).run(input: input)
         }
     }

@@ -165,7 +165,7 @@ struct DocumentDecoder {
 
     // MARK: - Document and workflows
 
-    static let workflowKeys = ["flux", "name", "description", "input", "secrets", "steps", "output"]
+    static let workflowKeys = ["flux", "name", "description", "input", "secrets", "requests", "steps", "output"]
     static let namePattern = "[a-z][a-z0-9_]*"
 
     mutating func decodeRoot(_ root: SourceNode) -> [WorkflowDocument] {
@@ -260,6 +260,16 @@ struct DocumentDecoder {
             }
         }
         declaredSecrets = Set(secrets)
+        var requests: ResourceRequest?
+        if let requestsNode = node.value("requests") {
+            do {
+                let request = try ResourceRequest(json: requestsNode.json)
+                requests = request.isEmpty ? nil : request
+            } catch {
+                let at = error.key.flatMap { key in requestsNode.entries?.first { $0.key == key } }
+                report(at?.value ?? requestsNode, error.key.map { path / "requests" / $0 } ?? path / "requests", error.message)
+            }
+        }
 
         var steps: [Step] = []
         if let stepsNode = node.value("steps") {
@@ -289,7 +299,7 @@ struct DocumentDecoder {
         let source = inList ? normalized.prettyJSON : text
         return WorkflowDocument(
             formatVersion: 1, name: name, description: description, inputSchema: inputSchema, secrets: secrets,
-            steps: steps, output: output, location: DocumentLocation(path: path.description, line: node.line, column: node.column),
+            requests: requests, steps: steps, output: output, location: DocumentLocation(path: path.description, line: node.line, column: node.column),
             normalized: normalized, contentHash: DocumentParser.contentHash(of: normalized), source: source,
             sourceFormat: inList ? .json : format, sourceName: file)
     }

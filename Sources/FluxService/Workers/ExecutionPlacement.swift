@@ -41,7 +41,7 @@ extension FluxService {
             requirement = WorkRequirement(swiftWorkflow: workflow.name)
         case .document:
             let document = try? DocumentParser.parse(text: workflow.source, sourceName: workflow.name).first { $0.name == workflow.name }
-            requirement = WorkRequirement(tasks: document?.swiftTaskNames ?? [])
+            requirement = WorkRequirement(tasks: document?.swiftTaskNames ?? [], resources: document?.requests)
         }
         requirementCache.withLock { $0[key] = requirement }
         return requirement
@@ -63,10 +63,24 @@ extension FluxService {
         return (workflow.map { requirement(for: $0) } ?? WorkRequirement(swiftWorkflow: record.workflowName), workflow)
     }
 
-    /// True when this process has what the requirement names.
+    /// True when this process has what the requirement names: the Swift workflow or tasks, and, for a workflow
+    /// with requests, a machine and `workers.labels` that meet them (the embedded executor is a worker like others).
     func canRunHere(_ requirement: WorkRequirement) -> Bool {
-        if let name = requirement.swiftWorkflow, swiftWorkflows[name] == nil { return false }
-        return requirement.tasks.isSubset(of: Set(interpreterEnvironment.tasks.keys))
+        var requests = requirement.resources
+        if let name = requirement.swiftWorkflow {
+            guard let definition = swiftWorkflows[name] else { return false }
+            requests = definition.requests
+        }
+        if !requirement.tasks.isEmpty, !requirement.tasks.isSubset(of: Set(interpreterEnvironment.tasks.keys)) { return false }
+        return requests?.isMet(by: localCapacity) ?? true
+    }
+
+    /// What this machine offers a workflow's requests: its resources now, and `workers.labels`.
+    var localCapacity: WorkerCapacity {
+        if let known = localCapacityState.withLock({ $0 }) { return known }
+        let capacity = WorkerCapacity(resources: MachineResources.current(gpus: MachineResources.gpus()), labels: workerSettings.labels)
+        localCapacityState.withLock { $0 = capacity }
+        return capacity
     }
 
     /// True when an execution of `workflow` goes to remote workers rather than running in this process.

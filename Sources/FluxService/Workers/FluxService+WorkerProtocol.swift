@@ -80,9 +80,11 @@ extension FluxService {
             }
             let (requirement, workflow) = try await requirement(forExecution: record)
             let live = WorkerRegistry.live(worker)
-            guard record.state == .cancelling || requirement.isMet(workflows: live.workflows, tasks: live.tasks) else {
-                throw ServiceError(.conflict, "worker \(worker.name) cannot run execution \(executionID): it lacks "
-                    + (requirement.swiftWorkflow.map { "the Swift workflow \($0)" } ?? "the Swift tasks \(requirement.tasks.sorted().joined(separator: ", "))"))
+            if record.state != .cancelling {
+                let missing = requirement.unmet(workflows: live.workflows, tasks: live.tasks, capacity: live.capacity)
+                guard missing.isEmpty else {
+                    throw ServiceError(.conflict, "worker \(worker.name) cannot run execution \(executionID): it lacks \(missing.joined(separator: ", "))")
+                }
             }
             let newState: ExecutionState? = [.created, .scheduled, .claimed].contains(record.state) ? .running : nil
             guard var claimed = try await store.claim(

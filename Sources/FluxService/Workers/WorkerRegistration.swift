@@ -6,7 +6,8 @@ import Foundation
 /// ```json
 /// {"name": "w1", "incarnation": "5f1c…", "concurrency": 8, "labels": ["gpu"],
 ///  "runtime": {"os": "Linux", "swift_version": "6.3"}, "resources": {"cpu_cores": 2, "memory_total": 8589934592},
-///  "workflows": [{"name": "nightly_report", "version": 1, "description": "…"}], "tasks": ["send_email"]}
+///  "workflows": [{"name": "nightly_report", "version": 1, "description": "…", "requests": {"memory": 4294967296}}],
+///  "tasks": ["send_email"]}
 /// ```
 public struct WorkerRegistration: Sendable, Hashable {
     public var name: String
@@ -26,6 +27,8 @@ public struct WorkerRegistration: Sendable, Hashable {
         public var version: Int
         public var description: String
         public var inputSchema: JSONValue?
+        /// What the workflow asks of a worker (``ResourceRequest``); nil when nothing.
+        public var requests: ResourceRequest?
     }
 
     static let maxListLength = 10_000
@@ -50,6 +53,9 @@ public struct WorkerRegistration: Sendable, Hashable {
             concurrency = value
         }
         let labels = try strings(json["labels"], field: "labels")
+        for label in labels where !ResourceRequest.isLabel(label) {
+            throw ServiceError(.invalidInput, "a label is 1 to 128 letters, digits, _, . or -, got \(label.prefix(80))")
+        }
         let tasks = try strings(json["tasks"], field: "tasks")
         var workflows: [SwiftWorkflowInfo] = []
         if let raw = json["workflows"], raw != .null {
@@ -68,8 +74,15 @@ public struct WorkerRegistration: Sendable, Hashable {
                     guard raw.objectValue != nil else { throw ServiceError(.invalidInput, "workflow \(workflowName): input_schema must be an object") }
                     input = raw
                 }
+                var requests: ResourceRequest?
+                if let raw = item["requests"], raw != .null {
+                    do { requests = try ResourceRequest(json: raw) } catch {
+                        throw ServiceError(.invalidInput, "workflow \(workflowName): \(error)")
+                    }
+                }
                 workflows.append(SwiftWorkflowInfo(name: workflowName, version: version,
-                                                   description: item["description"]?.stringValue ?? "", inputSchema: input))
+                                                   description: item["description"]?.stringValue ?? "", inputSchema: input,
+                                                   requests: requests.flatMap { $0.isEmpty ? nil : $0 }))
             }
         }
         for (field, value) in [("runtime", json["runtime"]), ("resources", json["resources"])] {
@@ -84,7 +97,11 @@ public struct WorkerRegistration: Sendable, Hashable {
     public var info: JSONValue {
         [
             "concurrency": .int(concurrency), "labels": .array(labels.map(JSONValue.string)),
-            "workflows": .array(workflows.map { ["name": .string($0.name), "version": .int($0.version)] }),
+            "workflows": .array(workflows.map { workflow in
+                var object: [String: JSONValue] = ["name": .string(workflow.name), "version": .int(workflow.version)]
+                if let requests = workflow.requests { object["requests"] = requests.json }
+                return .object(object)
+            }),
             "tasks": .array(tasks.map(JSONValue.string)), "runtime": runtime, "resources": resources,
         ]
     }
@@ -125,15 +142,39 @@ public struct WorkRequirement: Sendable, Hashable {
     public var swiftWorkflow: String?
     /// Swift tasks a document calls with `task:`.
     public var tasks: Set<String>
+    /// A document's `requests:`. A Swift workflow's requests come with the workflow from each worker that has it.
+    public var resources: ResourceRequest?
 
-    public init(swiftWorkflow: String? = nil, tasks: Set<String> = []) {
+    public init(swiftWorkflow: String? = nil, tasks: Set<String> = [], resources: ResourceRequest? = nil) {
         self.swiftWorkflow = swiftWorkflow
         self.tasks = tasks
+        self.resources = resources
     }
 
-    /// True when a worker with these workflows and tasks can run it.
-    public func isMet(workflows: Set<String>, tasks available: Set<String>) -> Bool {
-        if let swiftWorkflow, !workflows.contains(swiftWorkflow) { return false }
-        return tasks.isSubset(of: available)
+    /// True when an executor with these workflows (each with its requests), tasks and capacity can run it.
+    public func isMet(workflows: [String: ResourceRequest?], tasks available: Set<String>, capacity: WorkerCapacity) -> Bool {
+        if let swiftWorkflow {
+            guard let requests = workflows[swiftWorkflow] else { return false }
+            if let requests, !requests.isMet(by: capacity) { return false }
+        }
+        if !tasks.isEmpty, !tasks.isSubset(of: available) { return false }
+        if let resources, !resources.isMet(by: capacity) { return false }
+        return true
+    }
+
+    /// What of the requirement an executor with these workflows (each with its requests), tasks and capacity
+    /// lacks, readable; empty when it can run the execution.
+    public func unmet(workflows: [String: ResourceRequest?], tasks available: Set<String>, capacity: WorkerCapacity) -> [String] {
+        var missing: [String] = []
+        if let swiftWorkflow {
+            if let requests = workflows[swiftWorkflow] {
+                missing += requests?.unmet(by: capacity) ?? []
+            } else {
+                missing.append("Swift workflow \(swiftWorkflow)")
+            }
+        }
+        missing += tasks.subtracting(available).sorted().map { "Swift task \($0)" }
+        missing += resources?.unmet(by: capacity) ?? []
+        return missing
     }
 }

@@ -18,8 +18,11 @@ public struct WorkerMessage: Sendable, Hashable {
 actor WorkerRegistry {
     struct Live {
         var record: WorkerRecord
-        var workflows: Set<String>
+        /// The Swift workflows it has, each with what it asks of a worker.
+        var workflows: [String: ResourceRequest?]
         var tasks: Set<String>
+        /// What it reported of its machine when it registered, and its labels.
+        var capacity: WorkerCapacity
         var concurrency: Int
         var connection: (id: UInt64, continuation: AsyncStream<WorkerMessage>.Continuation)?
         var running: Set<String> = []
@@ -156,7 +159,7 @@ actor WorkerRegistry {
     func offer(_ executionID: String, state: ExecutionState, requirement: WorkRequirement, message: WorkerMessage) -> String? {
         var best: (name: String, free: Int)?
         for (name, live) in workers where isDispatchable(live) && live.free > 0
-            && requirement.isMet(workflows: live.workflows, tasks: live.tasks) {
+            && requirement.isMet(workflows: live.workflows, tasks: live.tasks, capacity: live.capacity) {
             if best == nil || live.free > best!.free || (live.free == best!.free && name < best!.name) { best = (name, live.free) }
         }
         guard let chosen = best?.name, let connection = workers[chosen]?.connection else { return nil }
@@ -220,10 +223,28 @@ actor WorkerRegistry {
     // MARK: - Tokens
 
     static func live(_ record: WorkerRecord) -> Live {
-        let workflows = (record.info["workflows"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        var workflows: [String: ResourceRequest?] = [:]
+        for item in record.info["workflows"]?.arrayValue ?? [] {
+            guard let name = item["name"]?.stringValue else { continue }
+            workflows[name] = item["requests"].flatMap { try? ResourceRequest(json: $0) }
+        }
         let tasks = (record.info["tasks"]?.arrayValue ?? []).compactMap(\.stringValue)
-        return Live(record: record, workflows: Set(workflows), tasks: Set(tasks),
+        let labels = (record.info["labels"]?.arrayValue ?? []).compactMap(\.stringValue)
+        return Live(record: record, workflows: workflows, tasks: Set(tasks),
+                    capacity: WorkerCapacity(resources: record.info["resources"] ?? .null, labels: labels),
                     concurrency: record.info["concurrency"]?.intValue ?? 1, lastSeen: .now)
+    }
+
+    /// Whether some dispatchable worker could run what `requirement` asks if it had a free slot; with the
+    /// reasons of each connected worker that cannot, for the log.
+    func placeability(of requirement: WorkRequirement) -> (possible: Bool, reasons: [String]) {
+        var reasons: [String] = []
+        for (name, live) in workers.sorted(by: { $0.key < $1.key }) where isDispatchable(live) {
+            let missing = requirement.unmet(workflows: live.workflows, tasks: live.tasks, capacity: live.capacity)
+            if missing.isEmpty { return (true, []) }
+            reasons.append("\(name) lacks \(missing.joined(separator: ", "))")
+        }
+        return (false, reasons)
     }
 
     static func newToken() -> String {

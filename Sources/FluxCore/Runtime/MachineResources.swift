@@ -1,4 +1,3 @@
-import FluxCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -7,14 +6,15 @@ import Darwin
 #endif
 
 /// What a worker reports about its machine: CPU cores and load, memory, disk, GPUs (when `nvidia-smi` is on the
-/// PATH), and its runtime. Linux values come from /proc; elsewhere what Foundation knows.
+/// PATH), and its runtime. Linux values come from /proc; elsewhere what Foundation knows. A server's embedded
+/// executor is measured the same way when it checks a workflow's ``ResourceRequest``.
 ///
 /// ```swift
-/// let resources = SystemResources.current(gpus: SystemResources.gpus())
+/// let resources = MachineResources.current(gpus: MachineResources.gpus())
 /// // {"cpu_cores": 2, "load_average": [0.4, 0.3, 0.2], "memory_total": 8338579456, ...}
 /// ```
-enum SystemResources {
-    static func current(gpus: [JSONValue], directory: String = FileManager.default.currentDirectoryPath) -> JSONValue {
+public enum MachineResources {
+    public static func current(gpus: [JSONValue], directory: String = FileManager.default.currentDirectoryPath) -> JSONValue {
         var object: [String: JSONValue] = ["cpu_cores": .int(ProcessInfo.processInfo.activeProcessorCount)]
         if let load = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) {
             object["load_average"] = .array(load.split(separator: " ").prefix(3).compactMap { Double($0) }.map(JSONValue.double))
@@ -45,7 +45,7 @@ enum SystemResources {
     }
 
     /// GPUs as `nvidia-smi` reports them (name, memory total and free in MiB); empty when it is absent or fails.
-    static func gpus() -> [JSONValue] {
+    public static func gpus() -> [JSONValue] {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
             .map { "\($0)/nvidia-smi" }.first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let path else { return [] }
@@ -66,7 +66,7 @@ enum SystemResources {
         }
     }
 
-    static var runtime: JSONValue {
+    public static var runtime: JSONValue {
         #if swift(>=6.3)
         let swift = "6.3+"
         #elseif swift(>=6.2)
