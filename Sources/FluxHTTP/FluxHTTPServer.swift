@@ -119,6 +119,8 @@ public struct FluxHTTPServer: Sendable {
             (.post, "/workers/:name/claim/:execution_id", workerRoutes.claim),
             (.post, "/workers/:name/checkpoint/:execution_id", workerRoutes.checkpoint),
             (.post, "/workers/:name/heartbeat", workerRoutes.heartbeat),
+            (.post, "/workers/:name/children", workerRoutes.placeChild),
+            (.post, "/workers/:name/executions", workerRoutes.createExecution),
             (.get, "/workers/:name/executions/:execution_id", workerRoutes.execution),
             (.get, "/workers/:name/workflows/:workflow", workerRoutes.workflow),
             (.get, "/workers/:name/cache/:key", workerRoutes.cachedValue),

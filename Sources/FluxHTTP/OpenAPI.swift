@@ -363,6 +363,42 @@ enum OpenAPI {
             }
           }
         },
+        "/workers/{name}/children": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}],
+          "post": {
+            "tags": ["workers"], "operationId": "placeChildExecution", "summary": "Where a child execution (a call step) of a workflow on this worker runs",
+            "description": "here: the worker runs it (its engine creates it with POST /workers/{name}/executions if it does not exist); elsewhere: the server has queued it for a worker that meets its workflow's needs, and the caller waits for its end.",
+            "security": [{"workerSession": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"workflow": {"type": "string"}, "input": {}, "execution_id": {"type": "string"}}, "required": ["workflow", "execution_id"]}}}},
+            "responses": {
+              "200": {"description": "The placement", "content": {"application/json": {"schema": {"type": "object", "properties": {"placement": {"type": "string", "enum": ["here", "elsewhere"]}, "state": {"$ref": "#/components/schemas/State"}}, "required": ["placement"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
+        "/workers/{name}/executions": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}],
+          "post": {
+            "tags": ["workers"], "operationId": "createChildExecution", "summary": "Record a child execution the worker runs itself",
+            "description": "Held by the worker with the claim generation given (a settled child by nobody). 409 when the id exists or the worker cannot run the workflow.",
+            "security": [{"workerSession": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"execution": {"$ref": "#/components/schemas/WireExecution"}, "events": {"type": "array", "items": {"$ref": "#/components/schemas/WireEvent"}}}, "required": ["execution"]}}}},
+            "responses": {
+              "201": {"description": "Created", "content": {"application/json": {"schema": {"type": "object", "properties": {"execution_id": {"type": "string"}, "state": {"$ref": "#/components/schemas/State"}, "claim_generation": {"type": "integer"}}, "required": ["execution_id", "state", "claim_generation"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
         "/workers/{name}/heartbeat": {
           "parameters": [{"$ref": "#/components/parameters/WorkerName"}],
           "post": {

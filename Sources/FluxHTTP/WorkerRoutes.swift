@@ -90,6 +90,18 @@ struct WorkerRoutes: Sendable {
         return JSONResponse.make(try await service.checkpoint(worker: worker, executionID: executionID, body: try await input.json(request)))
     }
 
+    /// `POST /workers/{name}/children`: where a child execution a workflow on the worker calls runs.
+    func placeChild(_ request: Request, _ context: Context) async throws -> Response {
+        let worker = try await authenticate(request, context)
+        return JSONResponse.make(try await service.placeChild(worker: worker, body: try await input.json(request)))
+    }
+
+    /// `POST /workers/{name}/executions`: a child execution the worker runs itself, created by its engine.
+    func createExecution(_ request: Request, _ context: Context) async throws -> Response {
+        let worker = try await authenticate(request, context)
+        return JSONResponse.make(try await service.createChildExecution(worker: worker, body: try await input.json(request)), status: .created)
+    }
+
     func heartbeat(_ request: Request, _ context: Context) async throws -> Response {
         let worker = try await authenticate(request, context)
         return JSONResponse.make(try await service.workerHeartbeat(worker: worker, body: try await input.json(request)))

@@ -29,8 +29,21 @@ final class ServerBackedStore: FluxStore, Sendable {
 
     // MARK: - Executions
 
+    /// Only child executions this worker runs itself (see ``placeChild(workflow:input:executionID:)``) are created
+    /// here: the server records them held by this worker.
     func createExecution(_ record: ExecutionRecord, events: [ExecutionEvent]) async throws {
-        throw StoreError.unavailable("a remote worker cannot create executions (call steps and child workflows run on the server's embedded executor)")
+        let body: JSONValue = ["execution": WireFormat.record(record), "events": .array(events.map(WireFormat.event))]
+        try await retryingWhileUnreachable("creating execution \(record.id)") {
+            do {
+                _ = try await connection.call("POST", connection.workerPath("executions"), body: body)
+            } catch WorkerError.conflict(let why) where why.contains("already exists") {
+                throw StoreError.duplicateExecution(record.id)
+            } catch WorkerError.conflict(let why) {
+                throw StoreError.unavailable(why)
+            } catch WorkerError.notFound(let why) {
+                throw StoreError.unavailable(why)
+            }
+        }
     }
 
     func execution(id: String) async throws -> ExecutionRecord? {
@@ -63,10 +76,7 @@ final class ServerBackedStore: FluxStore, Sendable {
     func commit(_ commit: ExecutionCommit) async throws -> CommitOutcome {
         let path = connection.workerPath("checkpoint/\(ServerConnection.segment(commit.executionID))")
         let body = WireFormat.commit(commit)
-        let leaseSeconds = connection.currentSession?.leaseTimeout ?? 30
-        let deadline = ContinuousClock.now + .milliseconds(Int(leaseSeconds * 1000))
-        var backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2))
-        while true {
+        return try await retryingWhileUnreachable("checkpoint of \(commit.executionID)") {
             do {
                 let json = try await connection.call("POST", path, body: body)
                 let state = json["state"]?.stringValue.flatMap(ExecutionState.init(rawValue:)) ?? commit.state ?? .running
@@ -76,8 +86,22 @@ final class ServerBackedStore: FluxStore, Sendable {
                 throw StoreError.staleClaim(executionID: commit.executionID)
             } catch WorkerError.notFound {
                 throw StoreError.executionNotFound(commit.executionID)
+            }
+        }
+    }
+
+    /// Runs `request`, retrying with backoff while the server is unreachable (the server makes each of these
+    /// requests harmless to repeat) until the lease would have lapsed; any other worker error becomes
+    /// ``StoreError/unavailable(_:)``.
+    func retryingWhileUnreachable<T: Sendable>(_ what: String, _ request: () async throws -> T) async throws -> T {
+        let leaseSeconds = connection.currentSession?.leaseTimeout ?? 30
+        let deadline = ContinuousClock.now + .milliseconds(Int(leaseSeconds * 1000))
+        var backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2))
+        while true {
+            do {
+                return try await request()
             } catch let error as WorkerError where error.isTransient && ContinuousClock.now < deadline {
-                connection.logger.warning("checkpoint of \(commit.executionID) failed (\(error)); retrying")
+                connection.logger.warning("\(what) failed (\(error)); retrying")
                 try await Task.sleep(for: backoff.next())
             } catch let error as WorkerError {
                 throw StoreError.unavailable(error.description)

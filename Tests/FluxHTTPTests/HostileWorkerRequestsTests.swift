@@ -76,6 +76,11 @@ import Testing
             ["id": .string("x\(sequence)"), "type": .string(type), "source_id": "t", "name": "t", "value": nil, "time": 1_800_000_000, "sequence": .int(sequence)]
         }
         func checkpoint(_ body: JSONValue) -> Data { Data(body.canonicalJSON.utf8) }
+        func childBody(_ id: String, state: String, version: Int = 1) -> Data {
+            let row: JSONValue = ["execution_id": .string(id), "workflow_name": "plain", "workflow_version": .int(version), "state": .string(state),
+                                  "input": "x", "output": .null, "claim_generation": 1, "last_sequence": 0]
+            return Data(JSONValue.object(["execution": row, "events": []]).canonicalJSON.utf8)
+        }
         let json = ["Content-Type": "application/json"]
         let unknown = String(repeating: "0", count: 32)
         let templates: [Bad] = [
@@ -136,6 +141,24 @@ import Testing
             Bad(label: "cache write without a value", method: "PUT", path: "/workers/w-real/cache/k", body: Data(#"{"v": 1}"#.utf8), headers: json.merging(auth) { a, _ in a }, expected: 400),
             Bad(label: "secrets without names", method: "POST", path: "/workers/w-real/secrets", body: Data("{}".utf8), headers: json.merging(auth) { a, _ in a }, expected: 400),
             Bad(label: "wrong method on claim", method: "GET", path: "/workers/w-real/claim/\(held)", body: nil, headers: auth, expected: 405),
+            Bad(label: "child placement without a token", method: "POST", path: "/workers/w-real/children",
+                body: Data(#"{"workflow": "plain", "execution_id": "c1"}"#.utf8), headers: json, expected: 401),
+            Bad(label: "child placement of an unknown workflow", method: "POST", path: "/workers/w-real/children",
+                body: Data(#"{"workflow": "nothing_here", "execution_id": "c2"}"#.utf8), headers: json.merging(auth) { a, _ in a }, expected: 404),
+            Bad(label: "child placement with a bad id", method: "POST", path: "/workers/w-real/children",
+                body: Data(#"{"workflow": "plain", "execution_id": "../../etc"}"#.utf8), headers: json.merging(auth) { a, _ in a }, expected: 400),
+            Bad(label: "child placement of another workflow's execution", method: "POST", path: "/workers/w-real/children",
+                body: Data(#"{"workflow": "other", "execution_id": "\#(held)"}"#.utf8), headers: json.merging(auth) { a, _ in a }, expected: 409),
+            Bad(label: "child creation without a token", method: "POST", path: "/workers/w-real/executions",
+                body: childBody(held, state: "RUNNING"), headers: json, expected: 401),
+            Bad(label: "child creation over an existing execution", method: "POST", path: "/workers/w-real/executions",
+                body: childBody(held, state: "RUNNING"), headers: json.merging(auth) { a, _ in a }, expected: 409),
+            Bad(label: "child creation in CREATED", method: "POST", path: "/workers/w-real/executions",
+                body: childBody("c3", state: "CREATED"), headers: json.merging(auth) { a, _ in a }, expected: 400),
+            Bad(label: "child creation of an unknown workflow version", method: "POST", path: "/workers/w-real/executions",
+                body: childBody("c4", state: "RUNNING", version: 99), headers: json.merging(auth) { a, _ in a }, expected: 404),
+            Bad(label: "child creation without a row", method: "POST", path: "/workers/w-real/executions",
+                body: Data(#"{"events": []}"#.utf8), headers: json.merging(auth) { a, _ in a }, expected: 400),
         ]
         let requests = (0..<1000).map { templates[$0 % templates.count] }
         let outcomes = try await concurrently(requests, width: 16) { bad -> (String, Int, String) in

@@ -53,6 +53,7 @@ import Testing
             ("get", "/workers"), ("post", "/workers/register"), ("get", "/workers/{name}/connect"),
             ("post", "/workers/{name}/claim/{execution_id}"), ("post", "/workers/{name}/checkpoint/{execution_id}"),
             ("post", "/workers/{name}/heartbeat"), ("get", "/workers/{name}/executions/{execution_id}"),
+            ("post", "/workers/{name}/children"), ("post", "/workers/{name}/executions"),
             ("get", "/workers/{name}/workflows/{workflow}"), ("get", "/workers/{name}/cache/{key}"), ("put", "/workers/{name}/cache/{key}"),
             ("post", "/workers/{name}/secrets"),
         ]

@@ -78,6 +78,31 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(2)))
+    func aSwiftWorkflowsRequestsComeWithTheWorkersThatHaveIt() async throws {
+        let server = try await ServerProcess(environment: [
+            "FLUX_WORKERS__EMBEDDED": "false", "FLUX_WORKERS__BOOTSTRAP_TOKEN": Self.token, "FLUX_WORKERS__HEARTBEAT_INTERVAL": "0.5",
+        ])
+        let plain = try WorkerProcess(name: "a-plain", server: server, token: Self.token)
+        let reports = try WorkerProcess(name: "b-reports", server: server, token: Self.token, arguments: ["--label", "reports"])
+        try await plain.waitUntilConnected()
+        try await reports.waitUntilConnected()
+        let input = #"{"run": "r", "items": 1, "delay_ms": 0}"#
+        let ids = try await concurrently(Array(0..<8), width: 8) { _ in
+            let reply = try await server.post("/workflows/swift_labelled/run/sync", json: input)
+            #expect(reply.json["output"] == "labelled done", "\(reply.text)")
+            return try #require(reply.json["execution_id"]?.stringValue)
+        }
+        for id in ids { #expect(try await Self.claimer(server, id) == "b-reports") }
+        // A Swift workflow without requests runs on either; the first in name order wins a tie of free slots.
+        let open = try await server.post("/workflows/swift_report/run/sync", json: input)
+        #expect(open.json["output"] == 1, "\(open.text)")
+        #expect(try await Self.claimer(server, try #require(open.json["execution_id"]?.stringValue)) == "a-plain")
+        #expect(try await plain.stop() == 0, "\(plain.stderr)")
+        #expect(try await reports.stop() == 0, "\(reports.stderr)")
+        try await server.stop()
+    }
+
+    @Test(.timeLimit(.minutes(2)))
     func theEmbeddedExecutorHandsOnWhatItsLabelsDoNotMeet() async throws {
         let server = try await ServerProcess(environment: [
             "FLUX_WORKERS__BOOTSTRAP_TOKEN": Self.token, "FLUX_WORKERS__LABELS": "[\"local\"]",
@@ -100,6 +125,89 @@ import Testing
         #expect(done["output"] == "ran 2")
         #expect(try await Self.claimer(server, id) == "box")
         #expect(try await worker.stop() == 0, "\(worker.stderr)")
+        try await server.stop()
+    }
+}
+
+/// `call:` steps on remote workers: the worker runs the child itself when it can, and otherwise the server queues
+/// the child for a worker that can while the parent waits for it.
+@Suite(.serialized) struct WorkerChildExecutionTests {
+    static let token = "bootstrap-token-for-child-tests"
+
+    static func parent(_ name: String, calls child: String) -> String {
+        """
+        flux: 1
+        name: \(name)
+        steps:
+          - id: child
+            call: \(child)
+            with: "${{ input }}"
+          - id: wrap
+            set: "parent got ${{ steps.child.output }}"
+        """
+    }
+
+    static func child(_ name: String, requests: String = "{}") -> String {
+        """
+        flux: 1
+        name: \(name)
+        requests: \(requests)
+        steps:
+          - id: shout
+            set: "${{ upper(input) }}"
+        """
+    }
+
+    static func executions(_ server: ServerProcess, of workflow: String) async throws -> [JSONValue] {
+        try await server.get("/executions?workflow_name=\(workflow)").json["executions"]?.arrayValue ?? []
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aCallStepRunsOnTheWorkerOrWaitsForOneThatCan() async throws {
+        let server = try await ServerProcess(environment: [
+            "FLUX_WORKERS__EMBEDDED": "false", "FLUX_WORKERS__BOOTSTRAP_TOKEN": Self.token, "FLUX_WORKERS__HEARTBEAT_INTERVAL": "0.5",
+        ])
+        try await server.register(Self.child("shout"))
+        try await server.register(Self.parent("calls_shout", calls: "shout"))
+        try await server.register(Self.child("shout_on_box", requests: "{labels: [box]}"))
+        try await server.register(Self.parent("calls_box", calls: "shout_on_box"))
+        try await server.register(Self.parent("calls_nothing", calls: "no_such_workflow"))
+        let plain = try WorkerProcess(name: "plain", server: server, token: Self.token, executable: try TestPaths.flux)
+        try await plain.waitUntilConnected()
+
+        // The worker runs the child itself, as one process would.
+        let here = try await server.post("/workflows/calls_shout/run/sync", json: "\"hi\"")
+        #expect(here.json["state"] == "COMPLETED", "\(here.text); \(plain.stderr)")
+        #expect(here.json["output"] == "parent got HI", "\(here.text)")
+        let children = try await Self.executions(server, of: "shout")
+        #expect(children.count == 1, "\(children)")
+        #expect(children.first?["state"] == "COMPLETED")
+
+        // A child only a `box` worker may run: queued for one; the parent waits on `plain` until one connects.
+        let waiting = try await server.post("/workflows/calls_box/run/async", json: "\"later\"")
+        let parentID = try #require(waiting.json["execution_id"]?.stringValue, "\(waiting.text)")
+        var queued: [JSONValue] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while queued.isEmpty, ContinuousClock.now < deadline {
+            queued = try await Self.executions(server, of: "shout_on_box")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(queued.first?["state"] == "CREATED", "\(queued)")
+        #expect(try await server.get("/executions/\(parentID)").json["state"] == "RUNNING")
+        let box = try WorkerProcess(name: "box", server: server, token: Self.token, executable: try TestPaths.flux, arguments: ["--label", "box"])
+        let done = try await server.waitForExecution(parentID) { $0["state"] == "COMPLETED" || $0["state"] == "FAILED" }
+        #expect(done["output"] == "parent got LATER", "\(done); \(plain.stderr)")
+        let childID = try #require(queued.first?["execution_id"]?.stringValue)
+        #expect(try await WorkerRoutingTests.claimer(server, childID) == "box")
+        #expect(try await WorkerRoutingTests.claimer(server, parentID) == "plain")
+
+        // Calling a workflow nobody registered fails the step, with the name in the message.
+        let missing = try await server.post("/workflows/calls_nothing/run/sync", json: "\"x\"")
+        #expect(missing.json["state"] == "FAILED", "\(missing.text)")
+        #expect(missing.text.contains("no_such_workflow"), "\(missing.text)")
+
+        #expect(try await plain.stop() == 0, "\(plain.stderr)")
+        #expect(try await box.stop() == 0, "\(box.stderr)")
         try await server.stop()
     }
 }

@@ -63,8 +63,15 @@ enum ExampleWorker {
         return "approved by \(approver.stringValue ?? approver.canonicalJSON)"
     }
 
+    /// `swift_labelled`: one task, and only on workers labelled `reports` (`--label reports`): its requests.
+    static let labelled = workflow("swift_labelled", description: "One task, only on workers labelled reports (Swift)",
+                                   requests: ResourceRequest(labels: ["reports"])) { (ctx: ExecutionContext<ReportInput>) -> String in
+        let append = FluxTask<LedgerEntry, String>(definition: ledgerAppend)
+        return try await append(LedgerEntry(run: ctx.input.run, step: "labelled", delayMs: ctx.input.delayMs))
+    }
+
     static let tasks: [TaskDefinition] = [ledgerAppend]
-    static let workflows: [WorkflowDefinition] = [report.definition, approval.definition]
+    static let workflows: [WorkflowDefinition] = [report.definition, approval.definition, labelled.definition]
 }
 
 /// Appends whole lines to a file shared by several processes (O_APPEND keeps each write whole).

@@ -41,6 +41,7 @@ public actor FluxEngine {
 
     private var definitions: [String: WorkflowDefinition] = [:]
     private var resolver: (@Sendable (_ name: String, _ version: Int?) async throws -> WorkflowDefinition?)?
+    private var childDelegate: (@Sendable (_ name: String, _ input: JSONValue, _ childID: String) async throws -> ExecutionSnapshot?)?
     private var running: [String: Task<ExecutionSnapshot, any Error>] = [:]
     private var runtimes: [String: ExecutionRuntime] = [:]
     private var maintenance: Task<Void, Never>?
@@ -65,6 +66,12 @@ public actor FluxEngine {
     /// Looks up workflows that are not registered in-process (documents in the catalog).
     public func setResolver(_ resolver: @escaping @Sendable (_ name: String, _ version: Int?) async throws -> WorkflowDefinition?) {
         self.resolver = resolver
+    }
+
+    /// Lets something else run the child executions of `call`s: the delegate answers the child's end, or nil for
+    /// this engine to run the child itself (a remote worker asks its server whether it may; see FluxWorker).
+    public func setChildDelegate(_ delegate: @escaping @Sendable (_ name: String, _ input: JSONValue, _ childID: String) async throws -> ExecutionSnapshot?) {
+        childDelegate = delegate
     }
 
     /// The names of the workflows registered in-process.
@@ -471,6 +478,7 @@ public actor FluxEngine {
 
     /// Runs (or finds, or finishes) the child execution of a `call`.
     func runChild(name: String, input: JSONValue, childID: String) async throws -> ExecutionSnapshot {
+        if let childDelegate, let elsewhere = try await childDelegate(name, input, childID) { return elsewhere }
         if let existing = try await store.execution(id: childID) {
             if existing.state.isTerminal || existing.state == .paused { return try await snapshot(executionID: childID) }
             return try await execute(executionID: childID)

@@ -226,7 +226,8 @@ actor WorkerRegistry {
         var workflows: [String: ResourceRequest?] = [:]
         for item in record.info["workflows"]?.arrayValue ?? [] {
             guard let name = item["name"]?.stringValue else { continue }
-            workflows[name] = item["requests"].flatMap { try? ResourceRequest(json: $0) }
+            // updateValue: assigning a nil request through the subscript would remove the workflow.
+            workflows.updateValue(item["requests"].flatMap { try? ResourceRequest(json: $0) }, forKey: name)
         }
         let tasks = (record.info["tasks"]?.arrayValue ?? []).compactMap(\.stringValue)
         let labels = (record.info["labels"]?.arrayValue ?? []).compactMap(\.stringValue)

@@ -1,0 +1,103 @@
+import FluxCore
+import Foundation
+
+/// Child executions (`call:` steps, ``FluxCore/call(_:input:)``) started on a remote worker. The worker asks
+/// where the child runs (``placeChild(worker:body:)``): on itself when it meets what the child's workflow needs,
+/// else the server queues the child for a worker that does and the parent waits for its end. A child the worker
+/// runs itself is created by its engine through ``createChildExecution(worker:body:)``, held by that worker.
+extension FluxService {
+    /// `POST /workers/{name}/children` `{workflow, input, execution_id}` → `{placement: "here" | "elsewhere", state?}`.
+    ///
+    /// "here": the worker runs the child (creating it if it does not exist yet); "elsewhere": the child exists
+    /// (queued now if it was not) and another worker runs it.
+    public func placeChild(worker: WorkerRecord, body: JSONValue) async throws(ServiceError) -> JSONValue {
+        guard body.objectValue != nil else { throw ServiceError(.invalidInput, "send {\"workflow\", \"input\", \"execution_id\"}") }
+        guard let name = body["workflow"]?.stringValue else { throw ServiceError(.invalidInput, "workflow must be the name of the called workflow") }
+        try WorkerRegistration.checkWorkflowName(name)
+        guard let id = body["execution_id"]?.stringValue else { throw ServiceError(.invalidInput, "execution_id must be the child's execution id") }
+        try Self.checkExecutionID(id)
+        let live = WorkerRegistry.live(worker)
+        do {
+            if let existing = try await store.execution(id: id) {
+                guard existing.workflowName == name else {
+                    throw ServiceError(.conflict, "execution \(id) is a run of \(existing.workflowName), not of \(name)")
+                }
+                let (requirement, _) = try await requirement(forExecution: existing)
+                let here = requirement.isMet(workflows: live.workflows, tasks: live.tasks, capacity: live.capacity)
+                return ["placement": .string(here ? "here" : "elsewhere"), "state": .string(existing.state.rawValue)]
+            }
+            guard let workflow = try await store.workflow(name: name, version: nil) else {
+                throw ServiceError(.notFound, "no workflow named \(name): register it before a workflow calls it")
+            }
+            if requirement(for: workflow).isMet(workflows: live.workflows, tasks: live.tasks, capacity: live.capacity) {
+                return ["placement": "here"]
+            }
+            do {
+                try await store.createExecution(ExecutionRecord(
+                    id: id, workflowName: workflow.name, workflowVersion: workflow.version, state: .created,
+                    input: body["input"] ?? .null), events: [])
+                logger.info("execution \(id) (\(name), called from worker \(worker.name), which cannot run it) queued for another worker")
+            } catch StoreError.duplicateExecution {
+                // Placed meanwhile (a retry of this request): it exists, which is all the caller needs.
+            }
+            engine.notifyChange(executionID: id)
+            dispatchSignal.fire()
+            return ["placement": "elsewhere", "state": "CREATED"]
+        } catch {
+            throw ServiceError.wrap(error)
+        }
+    }
+
+    /// `POST /workers/{name}/executions` `{execution, events}`: the worker's engine records a child it runs itself,
+    /// held by the worker with the claim generation it gave (a settled child is held by nobody). 409 when the id
+    /// exists or the worker cannot run the workflow; 404 for an unknown workflow version.
+    public func createChildExecution(worker: WorkerRecord, body: JSONValue) async throws(ServiceError) -> JSONValue {
+        var record: ExecutionRecord
+        let events: [ExecutionEvent]
+        guard body.objectValue != nil else { throw ServiceError(.invalidInput, "send {\"execution\": {...}, \"events\": [...]}") }
+        do {
+            record = try WireFormat.record(from: body["execution"] ?? .null)
+            events = try WireFormat.events(from: body["events"])
+        } catch {
+            throw ServiceError(.invalidInput, "malformed execution: \(error)")
+        }
+        try Self.checkExecutionID(record.id)
+        var previous = 0
+        for event in events {
+            guard event.sequence > previous else { throw ServiceError(.invalidInput, "event sequences must increase (\(event.sequence) after \(previous))") }
+            previous = event.sequence
+        }
+        guard [.running, .paused, .completed, .failed, .cancelled].contains(record.state) else {
+            throw ServiceError(.invalidInput, "a worker creates an execution it runs: RUNNING or settled, not \(record.state.rawValue)")
+        }
+        guard (1...1_000_000).contains(record.claimGeneration) else { throw ServiceError(.invalidInput, "claim_generation must be 1 or more") }
+        do {
+            guard let workflow = try await store.workflow(name: record.workflowName, version: record.workflowVersion) else {
+                throw ServiceError(.notFound, "no workflow \(record.workflowName) with version \(record.workflowVersion)")
+            }
+            let live = WorkerRegistry.live(worker)
+            let missing = requirement(for: workflow).unmet(workflows: live.workflows, tasks: live.tasks, capacity: live.capacity)
+            guard missing.isEmpty else {
+                throw ServiceError(.conflict, "worker \(worker.name) cannot run \(record.workflowName): it lacks \(missing.joined(separator: ", "))")
+            }
+            let now = Date()
+            let active = record.state == .running
+            record.owner = active ? worker.owner : nil
+            record.leaseExpiresAt = active ? now.addingTimeInterval(leaseTimeout) : nil
+            record.createdAt = now
+            record.updatedAt = now
+            try await store.createExecution(record, events: events)
+            engine.notifyChange(executionID: record.id)
+            return ["execution_id": .string(record.id), "state": .string(record.state.rawValue), "claim_generation": .int(record.claimGeneration)]
+        } catch {
+            throw ServiceError.wrap(error)
+        }
+    }
+
+    /// Execution ids from workers: 1 to 128 letters, digits, `_` and `-`.
+    static func checkExecutionID(_ id: String) throws(ServiceError) {
+        guard (1...128).contains(id.utf8.count), id.utf8.allSatisfy({ WorkerRegistration.isAlphanumeric($0) || $0 == 0x5F || $0 == 0x2D }) else {
+            throw ServiceError(.invalidInput, "an execution id is 1 to 128 letters, digits, _ or -, got \(id.prefix(80))")
+        }
+    }
+}
