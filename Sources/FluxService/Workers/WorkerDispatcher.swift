@@ -56,18 +56,27 @@ struct DispatchMemory {
     var lastActiveScan = ContinuousClock.now - .seconds(60)
     /// Executions this process started itself recently (recoveries, cancellations), not to start them twice.
     var startedHere: [String: ContinuousClock.Instant] = [:]
-    /// Queued executions no worker took on the last try, and when it was last checked whether any connected
-    /// worker could ever take one (a workflow's requests, labels, Swift workflow or tasks): reported once a
-    /// minute, and skipped over so that what stands behind them in the queue still gets offered.
-    var unplaced: [String: ContinuousClock.Instant] = [:]
+    /// Queued executions no worker took, and when it was last checked whether any connected worker could take
+    /// one at all (a workflow's requests, labels, Swift workflow or tasks): checked and reported once a minute.
+    var unplacedCheckedAt: [String: ContinuousClock.Instant] = [:]
+    /// Those no connected worker can run, as of their last check: the queue is read past them, so that what
+    /// stands behind them still gets offered. (Executions whose workers are merely busy keep their turn.)
+    var stuck: Set<String> = []
 
     /// True when an execution no worker took should be checked (and reported) again.
     mutating func shouldCheckUnplaced(_ id: String, every interval: Duration) -> Bool {
         let now = ContinuousClock.now
-        if let last = unplaced[id], now - last < interval { return false }
-        if unplaced.count > 10_000 { unplaced = unplaced.filter { now - $0.value < interval } }
-        unplaced[id] = now
+        if let last = unplacedCheckedAt[id], now - last < interval { return false }
+        if unplacedCheckedAt.count > 10_000 {
+            unplacedCheckedAt = unplacedCheckedAt.filter { now - $0.value < interval }
+            stuck.formIntersection(unplacedCheckedAt.keys)
+        }
+        unplacedCheckedAt[id] = now
         return true
+    }
+
+    mutating func placed(_ id: String) {
+        if unplacedCheckedAt.removeValue(forKey: id) != nil { stuck.remove(id) }
     }
 
     mutating func shouldStart(_ id: String, every interval: Duration) -> Bool {
@@ -87,7 +96,7 @@ extension FluxService {
         if free > 0 {
             let offered = await workers.offeredCount()
             let queued = try await store.executions(inStates: [.created, .scheduled],
-                                                    limit: min(10_000, free + offered + memory.unplaced.count + 64))
+                                                    limit: min(10_000, free + offered + memory.stuck.count + 64))
             var left = free
             for record in queued where left > 0 {
                 if await workers.isOffered(record.id) { continue }
@@ -96,11 +105,16 @@ extension FluxService {
                 let message = WorkerMessage(event: "execution_scheduled", data: Self.offerPayload(record, workflow))
                 if await workers.offer(record.id, state: record.state, requirement: requirement, message: message) != nil {
                     left -= 1
-                    memory.unplaced[record.id] = nil
+                    memory.placed(record.id)
                 } else if memory.shouldCheckUnplaced(record.id, every: .seconds(60)) {
                     let (possible, reasons) = await workers.placeability(of: requirement)
-                    if !possible, !reasons.isEmpty {
-                        logger.warning("execution \(record.id) of \(record.workflowName) waits: no connected worker can run it (\(reasons.prefix(8).joined(separator: "; ")))")
+                    if possible {
+                        memory.stuck.remove(record.id)
+                    } else {
+                        memory.stuck.insert(record.id)
+                        if !reasons.isEmpty {
+                            logger.warning("execution \(record.id) of \(record.workflowName) waits: no connected worker can run it (\(reasons.prefix(8).joined(separator: "; ")))")
+                        }
                     }
                 }
             }
