@@ -57,9 +57,11 @@ enum RawBaseline {
 
     static let owner = OwnerIdentity.current
 
-    /// Per run: (1) the execution row and WORKFLOW_STARTED, TASK_STARTED; (2) TASK_COMPLETED,
-    /// WORKFLOW_COMPLETED and the final update of the row. One untimed run first, as in `hello`.
-    /// With `--transactions 1` (a what-if, reported as `hello-raw-1tx`) both go in one transaction.
+    /// Per run, in one transaction, what the engine writes for a run that finishes before its first commit: the
+    /// finished execution row (COMPLETED, its output, no owner or lease) and its four events. One untimed run
+    /// first, as in `hello`. With `--transactions 2` (a what-if, reported as `hello-raw-2tx`): (1) the RUNNING
+    /// row with its owner and lease, WORKFLOW_STARTED and TASK_STARTED; (2) TASK_COMPLETED, WORKFLOW_COMPLETED
+    /// and the final update of the row.
     static func hello(_ options: CaseOptions) async throws -> CaseResult {
         try await hello(options, storeShape: false)
     }
@@ -100,7 +102,15 @@ enum RawBaseline {
                         try finish.execute(arguments: ["COMPLETED", output, 4, end, id])
                     }
                     if oneTransaction {
-                        try db.inTransaction(.immediate) { try first(); try second(); return .commit }
+                        try db.inTransaction(.immediate) {
+                            let end = Date().timeIntervalSince1970
+                            try execution.execute(arguments: [id, "hello_world", 1, "COMPLETED", input, output, nil as String?, 1, nil as Double?, 4, now, end])
+                            try event.execute(arguments: [id, 1, "\(prefix)1", "WORKFLOW_STARTED", workflowSource, "hello_world", input, now])
+                            try event.execute(arguments: [id, 2, "\(prefix)2", "TASK_STARTED", taskSource, "say_hello", input, now])
+                            try event.execute(arguments: [id, 3, "\(prefix)3", "TASK_COMPLETED", taskSource, "say_hello", output, end])
+                            try event.execute(arguments: [id, 4, "\(prefix)4", "WORKFLOW_COMPLETED", workflowSource, "hello_world", output, end])
+                            return .commit
+                        }
                     } else {
                         try db.inTransaction(.immediate) { try first(); return .commit }
                         try db.inTransaction(.immediate) { try second(); return .commit }
