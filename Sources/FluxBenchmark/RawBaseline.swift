@@ -9,7 +9,7 @@ import GRDB
 /// The database is created (and migrated) by `SQLiteStore`, then closed and reopened as a single GRDB
 /// connection with the store's settings: WAL, the same `synchronous`, `wal_autocheckpoint = 4000`, foreign
 /// keys on. Each transaction is `BEGIN IMMEDIATE … COMMIT`. What the baseline still does per run, as any
-/// program would: a new execution id (UUID), a timestamp per row, the event ids and JSON texts.
+/// program would: a new execution id (`ExecutionRecord.newID()`, as the engine makes them), a timestamp per row, the event ids and JSON texts.
 enum RawBaseline {
     static let insertExecution = """
         INSERT INTO executions (id, workflow_name, workflow_version, state, input, output, owner, claim_generation,
@@ -57,9 +57,11 @@ enum RawBaseline {
 
     static let owner = OwnerIdentity.current
 
-    /// Per run: (1) the execution row and WORKFLOW_STARTED, TASK_STARTED; (2) TASK_COMPLETED,
-    /// WORKFLOW_COMPLETED and the final update of the row. One untimed run first, as in `hello`.
-    /// With `--transactions 1` (a what-if, reported as `hello-raw-1tx`) both go in one transaction.
+    /// Per run, in one transaction, what the engine writes for a run that finishes before its first commit: the
+    /// finished execution row (COMPLETED, its output, no owner or lease) and its four events. One untimed run
+    /// first, as in `hello`. With `--transactions 2` (a what-if, reported as `hello-raw-2tx`): (1) the RUNNING
+    /// row with its owner and lease, WORKFLOW_STARTED and TASK_STARTED; (2) TASK_COMPLETED, WORKFLOW_COMPLETED
+    /// and the final update of the row.
     static func hello(_ options: CaseOptions) async throws -> CaseResult {
         try await hello(options, storeShape: false)
     }
@@ -84,23 +86,31 @@ enum RawBaseline {
                 let taskSource = "say_hello_" + TaskIdentity.hash16(Data("[\"say_hello\",\"World\"]".utf8))
                 func run() throws {
                     let id = ExecutionRecord.newID()
-                    let prefix = id.prefix(16)
+                    let prefix = ExecutionRecord.eventIDPrefix(executionID: id)
                     let workflowSource = "hello_world_" + id
                     let now = Date().timeIntervalSince1970
                     func first() throws {
                         try execution.execute(arguments: [id, "hello_world", 1, "RUNNING", input, "null", owner, 1, now + 30, 2, now, now])
-                        try event.execute(arguments: [id, 1, "\(prefix)-1", "WORKFLOW_STARTED", workflowSource, "hello_world", input, now])
-                        try event.execute(arguments: [id, 2, "\(prefix)-2", "TASK_STARTED", taskSource, "say_hello", input, Date().timeIntervalSince1970])
+                        try event.execute(arguments: [id, 1, "\(prefix)1", "WORKFLOW_STARTED", workflowSource, "hello_world", input, now])
+                        try event.execute(arguments: [id, 2, "\(prefix)2", "TASK_STARTED", taskSource, "say_hello", input, Date().timeIntervalSince1970])
                     }
                     func second() throws {
                         if storeShape { _ = try Row.fetchOne(check, arguments: [id]) }
                         let end = Date().timeIntervalSince1970
-                        try event.execute(arguments: [id, 3, "\(prefix)-3", "TASK_COMPLETED", taskSource, "say_hello", output, end])
-                        try event.execute(arguments: [id, 4, "\(prefix)-4", "WORKFLOW_COMPLETED", workflowSource, "hello_world", output, end])
+                        try event.execute(arguments: [id, 3, "\(prefix)3", "TASK_COMPLETED", taskSource, "say_hello", output, end])
+                        try event.execute(arguments: [id, 4, "\(prefix)4", "WORKFLOW_COMPLETED", workflowSource, "hello_world", output, end])
                         try finish.execute(arguments: ["COMPLETED", output, 4, end, id])
                     }
                     if oneTransaction {
-                        try db.inTransaction(.immediate) { try first(); try second(); return .commit }
+                        try db.inTransaction(.immediate) {
+                            let end = Date().timeIntervalSince1970
+                            try execution.execute(arguments: [id, "hello_world", 1, "COMPLETED", input, output, nil as String?, 1, nil as Double?, 4, now, end])
+                            try event.execute(arguments: [id, 1, "\(prefix)1", "WORKFLOW_STARTED", workflowSource, "hello_world", input, now])
+                            try event.execute(arguments: [id, 2, "\(prefix)2", "TASK_STARTED", taskSource, "say_hello", input, now])
+                            try event.execute(arguments: [id, 3, "\(prefix)3", "TASK_COMPLETED", taskSource, "say_hello", output, end])
+                            try event.execute(arguments: [id, 4, "\(prefix)4", "WORKFLOW_COMPLETED", workflowSource, "hello_world", output, end])
+                            return .commit
+                        }
                     } else {
                         try db.inTransaction(.immediate) { try first(); return .commit }
                         try db.inTransaction(.immediate) { try second(); return .commit }
@@ -150,7 +160,7 @@ enum RawBaseline {
                 let c0 = Measure.cpu()
                 let t0 = Measure.now()
                 let id = ExecutionRecord.newID()
-                let prefix = id.prefix(16)
+                let prefix = ExecutionRecord.eventIDPrefix(executionID: id)
                 let workflowSource = "map_wf_" + id
                 let input = String(n)
                 let output = String((0..<n).reduce(0) { $0 + $1 * $1 })
@@ -177,7 +187,7 @@ enum RawBaseline {
                                 let i = sequence - n - 2
                                 (type, source, name, value) = ("TASK_COMPLETED", taskSource(i), "square", String(i * i))
                             }
-                            try event.execute(arguments: [id, sequence, "\(prefix)-\(sequence)", type, source, name, value,
+                            try event.execute(arguments: [id, sequence, "\(prefix)\(sequence)", type, source, name, value,
                                                           Date().timeIntervalSince1970])
                         }
                         if index == shape.count - 1 {

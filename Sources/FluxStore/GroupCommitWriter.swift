@@ -85,14 +85,16 @@ final class GroupCommitWriter: Sendable {
         }
 
         return try pool.writeWithoutTransaction { db -> InlineAttempt<T> in
+            // BEGIN and COMMIT as cached statements: `beginTransaction` and `commit` compile their SQL anew each
+            // time, a few µs per transaction (GRDB still sees the transaction start and end through SQLite's hooks).
             do {
-                try busyPolicy.withoutWaiting { try db.beginTransaction(.immediate) }
+                try busyPolicy.withoutWaiting { try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute() }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
                 return .notIdle
             }
             do {
                 let value = try body(db)
-                try db.commit()
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
                 return .done(value)
             } catch {
                 if db.isInsideTransaction { try? db.rollback() }

@@ -22,14 +22,3 @@ struct InMemoryStoreTests {
         #expect(try await store.events(executionID: "x", after: 3).map(\.sequence) == [4, 5])
     }
 }
-
-struct ExecutionIDTests {
-    @Test func idsAre32LowercaseHexDigitsAndDistinct() {
-        let ids = (0..<1000).map { _ in ExecutionRecord.newID() }
-        #expect(Set(ids).count == ids.count)
-        for id in ids {
-            #expect(id.utf8.count == 32)
-            #expect(id.allSatisfy { "0123456789abcdef".contains($0) }, "\(id)")
-        }
-    }
-}

@@ -176,7 +176,7 @@ public actor FluxEngine {
         var sequence = max(claimed.lastSequence, events.last?.sequence ?? 0)
         sequence += 1
         let resuming = ExecutionEvent(
-            id: "\(executionID.prefix(16))-\(sequence)", type: .workflowResuming, sourceID: "\(record.workflowName)_\(executionID)",
+            id: ExecutionRecord.eventIDPrefix(executionID: executionID) + String(sequence), type: .workflowResuming, sourceID: "\(record.workflowName)_\(executionID)",
             name: record.workflowName, value: input, sequence: sequence)
         _ = try await store.commit(ExecutionCommit(executionID: executionID, events: [resuming], claimGeneration: claimed.claimGeneration))
         var updated = claimed

@@ -50,7 +50,7 @@ actor ExecutionRuntime {
         workflowName = record.workflowName
         workflowVersion = record.workflowVersion
         sourceID = "\(record.workflowName)_\(record.id)"
-        eventIDPrefix = "\(record.id.prefix(16))-"
+        eventIDPrefix = ExecutionRecord.eventIDPrefix(executionID: record.id)
         self.store = store
         self.services = services
         claimGeneration = record.claimGeneration

@@ -40,7 +40,7 @@ extension FluxService {
         let events = try await store.events(executionID: record.id, after: 0)
         let sequence = max(claimed.lastSequence, events.last?.sequence ?? 0) + 1
         let resuming = ExecutionEvent(
-            id: "\(record.id.prefix(16))-\(sequence)", type: .workflowResuming, sourceID: "\(record.workflowName)_\(record.id)",
+            id: ExecutionRecord.eventIDPrefix(executionID: record.id) + String(sequence), type: .workflowResuming, sourceID: "\(record.workflowName)_\(record.id)",
             name: record.workflowName, value: input, sequence: sequence)
         _ = try await store.commit(ExecutionCommit(executionID: record.id, events: [resuming], claimGeneration: claimed.claimGeneration,
                                                    releaseOwnership: true))

@@ -96,7 +96,7 @@ extension FluxService {
             // Who ran what, in the execution's own history.
             let sequence = claimed.lastSequence + 1
             let event = ExecutionEvent(
-                id: "\(executionID.prefix(16))-\(sequence)", type: .workflowClaimed, sourceID: "\(record.workflowName)_\(executionID)",
+                id: ExecutionRecord.eventIDPrefix(executionID: executionID) + String(sequence), type: .workflowClaimed, sourceID: "\(record.workflowName)_\(executionID)",
                 name: record.workflowName, value: ["worker": .string(worker.name), "claim_generation": .int(claimed.claimGeneration)],
                 sequence: sequence)
             _ = try await store.commit(ExecutionCommit(executionID: executionID, events: [event], claimGeneration: claimed.claimGeneration))
