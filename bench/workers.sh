@@ -4,7 +4,7 @@
 # polled until all have completed): hello_world, and a 100-task map (examples/documents/large_map.yaml with
 # input 100). Then flux-core 0.87.5's server + one worker on the same machine, in the same run, for comparison.
 # First, for each worker count, the drain (bench/drain.py): --drain-n runs queued while no worker runs, then the
-# time the workers take to empty the queue, which async_burst's Python client (about 200 submissions/s on a full
+# time the workers take to empty the queue, which async_burst's Python client (about 800 submissions/s on a full
 # core) cannot show.
 #
 #   bash bench/workers.sh                                   # SQLite in a temporary directory
