@@ -40,7 +40,8 @@ public struct FluxHTTPServer: Sendable {
             logger.info("recovered \(recovered.count) execution(s) left unfinished: \(recovered.joined(separator: ", "))")
         }
         let coordinator = ShutdownCoordinator()
-        let router = makeRouter(coordinator: coordinator)
+        let limits = Self.clientLimits(service)
+        let router = makeRouter(coordinator: coordinator, limits: limits)
         let logger = self.logger
         let app = Application(
             router: router,
@@ -57,6 +58,7 @@ public struct FluxHTTPServer: Sendable {
             .init(service: app),
             .init(service: ShutdownService(coordinator: coordinator, logger: logger)),
         ]
+        if let pruner = ClientLimitsPruner(limits: limits, store: service.store) { services.append(.init(service: pruner)) }
         // Subscribed here, before the dispatcher's first pass reads the store, so that no change in between is missed.
         if let relay = StoreChangeRelay(service: service, logger: Logger(label: "flux.changes")) {
             services.append(.init(service: relay))
@@ -75,8 +77,13 @@ public struct FluxHTTPServer: Sendable {
         logger.info("flux REST API stopped")
     }
 
+    static func clientLimits(_ service: FluxService) -> ClientLimits {
+        let security = service.environment.configuration.security
+        return ClientLimits(maxOpenStreams: security.maxOpenStreams, maxExecutionsPerClient: security.maxExecutionsPerClient)
+    }
+
     /// The router with every route; exposed to the module for tests that want no socket.
-    func makeRouter(coordinator: ShutdownCoordinator) -> Router<FluxRequestContext> {
+    func makeRouter(coordinator: ShutdownCoordinator, limits: ClientLimits? = nil) -> Router<FluxRequestContext> {
         let security = service.environment.configuration.security
         let metrics = ServerMetrics()
         let routes = Routes(
@@ -84,7 +91,7 @@ public struct FluxHTTPServer: Sendable {
             input: RequestInput(maxBodyBytes: security.maxBodyBytes),
             auth: BearerToken(expected: security.authToken, setting: "security.auth_token"),
             admin: BearerToken(expected: security.adminToken, setting: "security.admin_token", required: true),
-            limits: ClientLimits(maxOpenStreams: security.maxOpenStreams, maxExecutionsPerClient: security.maxExecutionsPerClient),
+            limits: limits ?? Self.clientLimits(service),
             heartbeat: heartbeat, logger: logger)
         let workerRoutes = WorkerRoutes(
             service: service, coordinator: coordinator, input: RequestInput(maxBodyBytes: security.maxBodyBytes),

@@ -515,7 +515,7 @@ enum OpenAPI {
         "/metrics": {
           "get": {
             "tags": ["operations"], "operationId": "metrics", "summary": "Prometheus metrics",
-            "description": "flux_executions{state}, flux_execution_queue_depth, flux_executions_in_process, flux_tasks_total{outcome}, flux_task_duration_seconds, flux_http_requests_total{method,route,status}, flux_http_request_duration_seconds.",
+            "description": "flux_executions{state}, flux_execution_queue_depth, flux_executions_in_process, flux_client_executions_tracked, flux_open_event_streams, flux_tasks_total{outcome}, flux_task_duration_seconds, flux_http_requests_total{method,route,status}, flux_http_request_duration_seconds.",
             "responses": {"200": {"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}, "default": {"$ref": "#/components/responses/Error"}}
           }
         },

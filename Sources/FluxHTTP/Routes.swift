@@ -232,7 +232,7 @@ struct Routes: Sendable {
     }
 
     func metricsText(_ request: Request, _ context: Context) async throws -> Response {
-        JSONResponse.text(try await metrics.render(service: service), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        JSONResponse.text(try await metrics.render(service: service, limits: limits), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
     // MARK: - Parameters

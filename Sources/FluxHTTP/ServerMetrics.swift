@@ -68,7 +68,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// The Prometheus text exposition, with the store's gauges read now.
-    func render(service: FluxService) async throws -> String {
+    func render(service: FluxService, limits: ClientLimits) async throws -> String {
         let counts = try await service.store.countExecutionsByState()
         for state in ExecutionState.allCases {
             Gauge(label: "flux_executions", dimensions: [("state", state.rawValue.lowercased())], factory: factory)
@@ -76,6 +76,8 @@ final class ServerMetrics: Sendable {
         }
         Gauge(label: "flux_execution_queue_depth", factory: factory).record((counts[.created] ?? 0) + (counts[.scheduled] ?? 0))
         Gauge(label: "flux_executions_in_process", factory: factory).record(await service.engine.runningExecutionIDs().count)
+        Gauge(label: "flux_client_executions_tracked", factory: factory).record(limits.trackedExecutions)
+        Gauge(label: "flux_open_event_streams", factory: factory).record(limits.openStreams)
         return registry.emitToString()
     }
 }

@@ -14,6 +14,32 @@ import Testing
             with: { seconds: 1.5 }
         """
 
+    /// What a client ran and saw finish stops counting (and taking memory) at once, not when it reaches its limit.
+    @Test func settledExecutionsAreForgottenAtOnce() async throws {
+        let server = try await ServerProcess()
+        try await server.register(try TestPaths.example("hello_world.yaml"))
+        try await server.register(try TestPaths.example("pause.yaml"))
+        for i in 0..<12 {
+            let reply = try await server.post("/workflows/hello_world/run/\(i % 2 == 0 ? "sync" : "async")", json: "\"n\(i)\"")
+            #expect((200..<300).contains(reply.status), "\(reply.text)")
+        }
+        #expect(try await server.post("/workflows/pause/run/sync").json["state"] == "PAUSED")
+        let sleeping = try await server.post("/workflows/pause/run/async")
+        #expect(sleeping.status == 202)
+        // Everything settles (finishes or pauses) within moments; the gauge follows the store's change feed.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var tracked: Double?
+        while ContinuousClock.now < deadline {
+            let metrics = try await server.get("/metrics").text
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("flux_client_executions_tracked ") }
+            let value: Substring = line?.split(separator: " ").last ?? ""
+            tracked = Double(value)
+            if tracked == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(tracked == 0, "executions still counted against the client: \(String(describing: tracked))")
+    }
+
     @Test func executionsPerClientAreLimited() async throws {
         let server = try await ServerProcess(environment: ["FLUX_SECURITY__MAX_EXECUTIONS_PER_CLIENT": "2"])
         try await server.register(Self.sleepy)
