@@ -7,9 +7,9 @@
 # Linked with the toolchain's lld, without exporting every symbol (the static runtime's link options ask for
 # -export-dynamic, which nothing in flux needs: no plugin is ever loaded into it) and with packed relative
 # relocations (DT_RELR, glibc 2.36+), the binary stays position-independent but the loader no longer reads
-# 3.8 MB of relocation records and 2.9 MB of dynamic symbol tables at every start: 6.8 MB less resident
-# memory for `flux start server` (docs/performance.md, session 4). Where lld is missing, gold links without
-# the packed relocations.
+# 3.8 MB of relocation records and 2.9 MB of dynamic symbol tables at every start, which stayed resident
+# (bench/resident-sections.py; docs/performance.md, session 4). Where lld is missing, gold links without the
+# packed relocations.
 #
 #   bash bench/build-release.sh                     # .build-release/release/flux
 #   bash bench/build-release.sh flux flux-benchmark

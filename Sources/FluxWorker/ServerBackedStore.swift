@@ -36,11 +36,9 @@ final class ServerBackedStore: FluxStore, Sendable {
         try await retryingWhileUnreachable("creating execution \(record.id)") {
             do {
                 _ = try await connection.call("POST", connection.workerPath("executions"), body: body)
-            } catch WorkerError.conflict(let why) where why.contains("already exists") {
-                throw StoreError.duplicateExecution(record.id)
-            } catch WorkerError.conflict(let why) {
-                throw StoreError.unavailable(why)
-            } catch WorkerError.notFound(let why) {
+            } catch WorkerError.conflict(let why), WorkerError.notFound(let why) {
+                // The id exists (the server answers a retry of this same request as applied), or this worker may
+                // not run the workflow: the server's message says which.
                 throw StoreError.unavailable(why)
             }
         }

@@ -27,10 +27,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func labelsAndResourcesDecideWhichWorkerRunsAnExecution() async throws {
-        let server = try await ServerProcess(environment: [
-            "FLUX_WORKERS__EMBEDDED": "false", "FLUX_WORKERS__BOOTSTRAP_TOKEN": Self.token,
-            "FLUX_WORKERS__HEARTBEAT_INTERVAL": "0.5",
-        ])
+        let server = try await workerServer(token: Self.token)
         try await server.register(Self.document("needs_fast", requests: "{labels: [fast], memory: 1Ki, cpu: 1}"))
         try await server.register(Self.document("needs_plenty", requests: "{cpu: 100000, labels: [fast]}"))
         try await server.register(Self.document("needs_nothing", requests: "{}"))
@@ -79,9 +76,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func aSwiftWorkflowsRequestsComeWithTheWorkersThatHaveIt() async throws {
-        let server = try await ServerProcess(environment: [
-            "FLUX_WORKERS__EMBEDDED": "false", "FLUX_WORKERS__BOOTSTRAP_TOKEN": Self.token, "FLUX_WORKERS__HEARTBEAT_INTERVAL": "0.5",
-        ])
+        let server = try await workerServer(token: Self.token)
         let plain = try WorkerProcess(name: "a-plain", server: server, token: Self.token)
         let reports = try WorkerProcess(name: "b-reports", server: server, token: Self.token, arguments: ["--label", "reports"])
         try await plain.waitUntilConnected()
@@ -104,10 +99,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func theEmbeddedExecutorHandsOnWhatItsLabelsDoNotMeet() async throws {
-        let server = try await ServerProcess(environment: [
-            "FLUX_WORKERS__BOOTSTRAP_TOKEN": Self.token, "FLUX_WORKERS__LABELS": "[\"local\"]",
-            "FLUX_WORKERS__HEARTBEAT_INTERVAL": "0.5",
-        ])
+        let server = try await workerServer(token: Self.token, embedded: true, labels: #"["local"]"#)
         try await server.register(Self.document("local_ok", requests: "{labels: [local]}"))
         try await server.register(Self.document("needs_gpu_box", requests: "{labels: [gpu_box]}"))
         // The server's own labels meet local_ok: it runs in the server without any worker.
@@ -127,6 +119,15 @@ import Testing
         #expect(try await worker.stop() == 0, "\(worker.stderr)")
         try await server.stop()
     }
+}
+
+/// A real `flux start server` that hands executions to workers (heartbeat 0.5 s); with `embedded`, it runs what
+/// it can itself, carrying `labels`.
+func workerServer(token: String, embedded: Bool = false, labels: String = "[]") async throws -> ServerProcess {
+    try await ServerProcess(environment: [
+        "FLUX_WORKERS__EMBEDDED": embedded ? "true" : "false", "FLUX_WORKERS__BOOTSTRAP_TOKEN": token,
+        "FLUX_WORKERS__HEARTBEAT_INTERVAL": "0.5", "FLUX_WORKERS__LABELS": labels,
+    ])
 }
 
 /// `call:` steps on remote workers: the worker runs the child itself when it can, and otherwise the server queues
@@ -164,9 +165,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func aCallStepRunsOnTheWorkerOrWaitsForOneThatCan() async throws {
-        let server = try await ServerProcess(environment: [
-            "FLUX_WORKERS__EMBEDDED": "false", "FLUX_WORKERS__BOOTSTRAP_TOKEN": Self.token, "FLUX_WORKERS__HEARTBEAT_INTERVAL": "0.5",
-        ])
+        let server = try await workerServer(token: Self.token)
         try await server.register(Self.child("shout"))
         try await server.register(Self.parent("calls_shout", calls: "shout"))
         try await server.register(Self.child("shout_on_box", requests: "{labels: [box]}"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a workflow asks of the worker that runs it: CPU cores, memory, free disk, GPUs and labels. Workers
 /// report their machine when they register; the server hands an execution only to a worker that meets every
 /// part of its workflow's request (see ``WorkerCapacity``).
@@ -83,22 +85,35 @@ public struct ResourceRequest: Sendable, Hashable {
         return .object(object)
     }
 
-    /// True when a worker with `capacity` can run what asks for this.
+    /// True when a worker with `capacity` can run what asks for this (builds no text).
     public func isMet(by capacity: WorkerCapacity) -> Bool {
-        unmet(by: capacity).isEmpty
+        checkParts(against: capacity) { _ in }
     }
 
     /// The parts of the request `capacity` does not meet, readable (`["gpu 1 (has 0)", "label cuda"]`).
     public func unmet(by capacity: WorkerCapacity) -> [String] {
         var missing: [String] = []
-        if let cpu, Double(capacity.cpuCores ?? 0) < cpu { missing.append("cpu \(Self.number(cpu)) (has \(capacity.cpuCores.map(String.init) ?? "unknown"))") }
-        if let memory, (capacity.memoryTotal ?? 0) < memory {
-            missing.append("memory \(Self.bytes(memory)) (has \(capacity.memoryTotal.map(Self.bytes) ?? "unknown"))")
-        }
-        if let disk, (capacity.diskFree ?? 0) < disk { missing.append("disk \(Self.bytes(disk)) (has \(capacity.diskFree.map(Self.bytes) ?? "unknown"))") }
-        if let gpu, capacity.gpus < gpu { missing.append("gpu \(gpu) (has \(capacity.gpus))") }
-        for label in labels where !capacity.labels.contains(label) { missing.append("label \(label)") }
+        _ = checkParts(against: capacity) { missing.append($0()) }
         return missing
+    }
+
+    /// Hands each part `capacity` does not meet to `shortfall` (its description is built only when asked for);
+    /// true when every part is met.
+    public func checkParts(against capacity: WorkerCapacity, _ shortfall: (() -> String) -> Void) -> Bool {
+        var short: [() -> String] = []
+        if let cpu, Double(capacity.cpuCores ?? 0) < cpu {
+            short.append { "cpu \(Self.number(cpu)) (has \(capacity.cpuCores.map(String.init) ?? "unknown"))" }
+        }
+        if let memory, (capacity.memoryTotal ?? 0) < memory {
+            short.append { "memory \(Self.bytes(memory)) (has \(capacity.memoryTotal.map(Self.bytes) ?? "unknown"))" }
+        }
+        if let disk, (capacity.diskFree ?? 0) < disk {
+            short.append { "disk \(Self.bytes(disk)) (has \(capacity.diskFree.map(Self.bytes) ?? "unknown"))" }
+        }
+        if let gpu, capacity.gpus < gpu { short.append { "gpu \(gpu) (has \(capacity.gpus))" } }
+        for label in labels where !capacity.labels.contains(label) { short.append { "label \(label)" } }
+        for part in short { shortfall(part) }
+        return short.isEmpty
     }
 
     /// `cpu 2, memory 4 GiB, label cuda`: for logs and errors.
@@ -125,13 +140,13 @@ public struct ResourceRequest: Sendable, Hashable {
     /// Parses `<number>[unit]` where unit is K, M, G, T (powers of 1000) or Ki, Mi, Gi, Ti (powers of 1024),
     /// optionally followed by B, in any case.
     public static func parseSize(_ text: String) -> Int? {
-        let trimmed = text.trimmingCharactersInSpaces()
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
         let split = trimmed.firstIndex { !($0.isASCII && ($0.isNumber || $0 == ".")) } ?? trimmed.endIndex
         guard let number = Double(trimmed[..<split]), number.isFinite, number >= 0 else { return nil }
         var unit = trimmed[split...].lowercased()
         if unit.hasSuffix("b") { unit.removeLast() }
         let scale: Double
-        switch unit.trimmingCharactersInSpaces() {
+        switch unit.trimmingCharacters(in: .whitespaces) {
         case "": scale = 1
         case "k": scale = 1e3
         case "m": scale = 1e6
@@ -206,11 +221,5 @@ public struct WorkerCapacity: Sendable, Hashable {
         self.init(cpuCores: resources["cpu_cores"]?.intValue, memoryTotal: resources["memory_total"]?.intValue,
                   diskFree: resources["disk_free"]?.intValue, gpus: resources["gpus"]?.arrayValue?.count ?? 0,
                   labels: Set(labels))
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharactersInSpaces() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

@@ -69,6 +69,17 @@ public enum WireFormat {
                               time: Date(timeIntervalSince1970: time), sequence: sequence)
     }
 
+    /// ``events(from:)`` for a write: the sequence numbers must increase.
+    public static func orderedEvents(from json: JSONValue?) throws(Malformed) -> [ExecutionEvent] {
+        let events = try events(from: json)
+        var previous = 0
+        for e in events {
+            guard e.sequence > previous else { throw Malformed("event sequences must increase (\(e.sequence) after \(previous))") }
+            previous = e.sequence
+        }
+        return events
+    }
+
     public static func events(from json: JSONValue?) throws(Malformed) -> [ExecutionEvent] {
         guard let json else { return [] }
         guard let array = json.arrayValue else { throw Malformed("events must be an array") }
@@ -98,12 +109,7 @@ public enum WireFormat {
         guard let generation = json["claim_generation"]?.intValue else {
             throw Malformed("the checkpoint needs claim_generation, the integer the claim answered")
         }
-        let events = try events(from: json["events"])
-        var previous = 0
-        for e in events {
-            guard e.sequence > previous else { throw Malformed("event sequences must increase within a checkpoint (\(e.sequence) after \(previous))") }
-            previous = e.sequence
-        }
+        let events = try orderedEvents(from: json["events"])
         var state: ExecutionState?
         if let raw = json["state"], raw != .null { state = try Self.state(json, "state") }
         var expected: Set<ExecutionState>?

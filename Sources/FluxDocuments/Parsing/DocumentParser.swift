@@ -266,7 +266,7 @@ struct DocumentDecoder {
                 let request = try ResourceRequest(json: requestsNode.json)
                 requests = request.isEmpty ? nil : request
             } catch {
-                let at = error.key.flatMap { key in requestsNode.entries?.first { $0.key == key } }
+                let at = error.key.flatMap { requestsNode.entry($0) }
                 report(at?.value ?? requestsNode, error.key.map { path / "requests" / $0 } ?? path / "requests", error.message)
             }
         }

@@ -75,7 +75,7 @@ extension FluxService {
         return requests?.isMet(by: localCapacity) ?? true
     }
 
-    /// What this machine offers a workflow's requests: its resources now, and `workers.labels`.
+    /// What this machine offers a workflow's requests: its resources when first asked, and `workers.labels`.
     var localCapacity: WorkerCapacity {
         if let known = localCapacityState.withLock({ $0 }) { return known }
         let capacity = WorkerCapacity(resources: MachineResources.current(gpus: MachineResources.gpus()), labels: workerSettings.labels)

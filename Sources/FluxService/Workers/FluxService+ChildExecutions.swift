@@ -49,24 +49,20 @@ extension FluxService {
     }
 
     /// `POST /workers/{name}/executions` `{execution, events}`: the worker's engine records a child it runs itself,
-    /// held by the worker with the claim generation it gave (a settled child is held by nobody). 409 when the id
-    /// exists or the worker cannot run the workflow; 404 for an unknown workflow version.
+    /// held by the worker with the claim generation it gave (a settled child is held by nobody). A retry of the same
+    /// request is answered as the first was; 409 when the id exists otherwise or the worker cannot run the workflow;
+    /// 404 for an unknown workflow version.
     public func createChildExecution(worker: WorkerRecord, body: JSONValue) async throws(ServiceError) -> JSONValue {
         var record: ExecutionRecord
         let events: [ExecutionEvent]
         guard body.objectValue != nil else { throw ServiceError(.invalidInput, "send {\"execution\": {...}, \"events\": [...]}") }
         do {
             record = try WireFormat.record(from: body["execution"] ?? .null)
-            events = try WireFormat.events(from: body["events"])
+            events = try WireFormat.orderedEvents(from: body["events"])
         } catch {
             throw ServiceError(.invalidInput, "malformed execution: \(error)")
         }
         try Self.checkExecutionID(record.id)
-        var previous = 0
-        for event in events {
-            guard event.sequence > previous else { throw ServiceError(.invalidInput, "event sequences must increase (\(event.sequence) after \(previous))") }
-            previous = event.sequence
-        }
         guard [.running, .paused, .completed, .failed, .cancelled].contains(record.state) else {
             throw ServiceError(.invalidInput, "a worker creates an execution it runs: RUNNING or settled, not \(record.state.rawValue)")
         }
@@ -86,7 +82,16 @@ extension FluxService {
             record.leaseExpiresAt = active ? now.addingTimeInterval(leaseTimeout) : nil
             record.createdAt = now
             record.updatedAt = now
-            try await store.createExecution(record, events: events)
+            do {
+                try await store.createExecution(record, events: events)
+            } catch StoreError.duplicateExecution {
+                // A retry whose first answer was lost: the row is this worker's, from this same request.
+                guard let stored = try await store.execution(id: record.id), stored.workflowName == record.workflowName,
+                      stored.claimGeneration == record.claimGeneration, stored.owner == record.owner,
+                      try await store.events(executionID: record.id, after: 0).map(\.id) == events.map(\.id)
+                else { throw ServiceError(.conflict, "an execution with id \(record.id) already exists") }
+                record = stored
+            }
             engine.notifyChange(executionID: record.id)
             return ["execution_id": .string(record.id), "state": .string(record.state.rawValue), "claim_generation": .int(record.claimGeneration)]
         } catch {

@@ -113,7 +113,8 @@ extension FluxService {
                     } else {
                         memory.stuck.insert(record.id)
                         if !reasons.isEmpty {
-                            logger.warning("execution \(record.id) of \(record.workflowName) waits: no connected worker can run it (\(reasons.prefix(8).joined(separator: "; ")))")
+                            let needs = requirement.resources.map { ", which requests \($0.summary)" } ?? ""
+                            logger.warning("execution \(record.id) of \(record.workflowName) waits: no connected worker can run it\(needs) (\(reasons.prefix(8).joined(separator: "; ")))")
                         }
                     }
                 }

@@ -53,9 +53,6 @@ public struct WorkerRegistration: Sendable, Hashable {
             concurrency = value
         }
         let labels = try strings(json["labels"], field: "labels")
-        for label in labels where !ResourceRequest.isLabel(label) {
-            throw ServiceError(.invalidInput, "a label is 1 to 128 letters, digits, _, . or -, got \(label.prefix(80))")
-        }
         let tasks = try strings(json["tasks"], field: "tasks")
         var workflows: [SwiftWorkflowInfo] = []
         if let raw = json["workflows"], raw != .null {
@@ -153,28 +150,35 @@ public struct WorkRequirement: Sendable, Hashable {
 
     /// True when an executor with these workflows (each with its requests), tasks and capacity can run it.
     public func isMet(workflows: [String: ResourceRequest?], tasks available: Set<String>, capacity: WorkerCapacity) -> Bool {
-        if let swiftWorkflow {
-            guard let requests = workflows[swiftWorkflow] else { return false }
-            if let requests, !requests.isMet(by: capacity) { return false }
-        }
-        if !tasks.isEmpty, !tasks.isSubset(of: available) { return false }
-        if let resources, !resources.isMet(by: capacity) { return false }
-        return true
+        checkParts(workflows: workflows, tasks: available, capacity: capacity) { _ in }
     }
 
     /// What of the requirement an executor with these workflows (each with its requests), tasks and capacity
     /// lacks, readable; empty when it can run the execution.
     public func unmet(workflows: [String: ResourceRequest?], tasks available: Set<String>, capacity: WorkerCapacity) -> [String] {
         var missing: [String] = []
+        _ = checkParts(workflows: workflows, tasks: available, capacity: capacity) { missing.append($0()) }
+        return missing
+    }
+
+    /// Hands each missing part to `shortfall` (described only when asked for); true when nothing is missing.
+    func checkParts(workflows: [String: ResourceRequest?], tasks available: Set<String>, capacity: WorkerCapacity,
+                    _ shortfall: (() -> String) -> Void) -> Bool {
+        var met = true
         if let swiftWorkflow {
-            if let requests = workflows[swiftWorkflow] {
-                missing += requests?.unmet(by: capacity) ?? []
-            } else {
-                missing.append("Swift workflow \(swiftWorkflow)")
+            switch workflows[swiftWorkflow] {
+            case .none:
+                met = false
+                shortfall { "Swift workflow \(swiftWorkflow)" }
+            case .some(let requests):
+                if let requests, !requests.checkParts(against: capacity, shortfall) { met = false }
             }
         }
-        missing += tasks.subtracting(available).sorted().map { "Swift task \($0)" }
-        missing += resources?.unmet(by: capacity) ?? []
-        return missing
+        if !tasks.isEmpty, !tasks.isSubset(of: available) {
+            met = false
+            for task in tasks.subtracting(available).sorted() { shortfall { "Swift task \(task)" } }
+        }
+        if let resources, !resources.checkParts(against: capacity, shortfall) { met = false }
+        return met
     }
 }
