@@ -40,10 +40,13 @@ final class GroupCommitWriter: Sendable {
     private let busyPolicy: BusyPolicy
     private let maxBatch: Int
     private let state = Locked(State())
+    /// Installed as the writer connection's WAL hook: held here so that it lives as long as anything can commit.
+    private let checkpointer: WALCheckpointer
 
-    init(pool: DatabasePool, busyPolicy: BusyPolicy, maxBatch: Int = 256) {
+    init(pool: DatabasePool, busyPolicy: BusyPolicy, checkpointer: WALCheckpointer, maxBatch: Int = 256) {
         self.pool = pool
         self.busyPolicy = busyPolicy
+        self.checkpointer = checkpointer
         self.maxBatch = max(1, maxBatch)
     }
 

@@ -65,21 +65,22 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .callback { tries in busyPolicy.shouldRetry(afterTries: tries) }
         configuration.journalMode = .wal
+        _ = WALBatching.available  // before the first connection opens
+        let checkpointer = WALCheckpointer(path: path)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            // GRDB sets synchronous=NORMAL when it switches to WAL; only the writer's setting matters.
-            // A checkpoint fsyncs twice inside the commit that triggers it: every 4,000 pages (16 MiB of
-            // WAL) rather than SQLite's default 1,000 makes that cost a quarter as frequent.
+            // Only the writer's settings matter: it batches its WAL writes (WALBatching), and checkpoints run in
+            // the background instead of inside the commit that crosses SQLite's threshold (WALCheckpointer).
             try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
+                try WALBatching.configureWriter(db, synchronous: synchronous)
+                checkpointer.install(on: db)
             }
             try StoreMigrations.migrate(pool)
         } catch {
             throw StoreError.unavailable("cannot open \(path): \(error)")
         }
         self.path = path
-        self.writer = GroupCommitWriter(pool: pool, busyPolicy: busyPolicy)
+        self.writer = GroupCommitWriter(pool: pool, busyPolicy: busyPolicy, checkpointer: checkpointer)
         self.temporaryDirectory = temporaryDirectory
     }
 
@@ -138,14 +139,7 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
     /// ```
     public func writerSynchronous() throws -> SQLiteSynchronous? {
         try translatingErrors {
-            try pool.writeWithoutTransaction { db in
-                // 1 is NORMAL, 2 is FULL (0 OFF and 3 EXTRA are never set by this store).
-                switch try Int.fetchOne(db, sql: "PRAGMA synchronous") {
-                case 1: return .normal
-                case 2: return .full
-                default: return nil
-                }
-            }
+            try pool.writeWithoutTransaction { db in try WALBatching.synchronous(of: db) }
         }
     }
 
