@@ -18,15 +18,23 @@ extension SQLiteStore {
     public func createExecution(_ record: ExecutionRecord, events: [ExecutionEvent]) async throws {
         try await write { db in
             do {
-                try db.cachedStatement(sql: """
+                let insert = try DirectStatement(db, sql: """
                     INSERT INTO executions (\(Rows.executionColumns))
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                        record.id, record.workflowName, record.workflowVersion, record.state.rawValue,
-                        record.input.canonicalJSON, record.output.canonicalJSON, record.owner, record.claimGeneration,
-                        record.leaseExpiresAt?.storeSeconds, events.map(\.sequence).max() ?? 0,
-                        record.createdAt.storeSeconds, record.updatedAt.storeSeconds,
-                    ])
+                    """)
+                insert.bind(1, record.id)
+                insert.bind(2, record.workflowName)
+                insert.bind(3, record.workflowVersion)
+                insert.bind(4, record.state.rawValue)
+                insert.bind(5, record.input.canonicalJSON)
+                insert.bind(6, record.output.canonicalJSON)
+                insert.bind(7, record.owner)
+                insert.bind(8, record.claimGeneration)
+                insert.bind(9, record.leaseExpiresAt?.storeSeconds)
+                insert.bind(10, events.map(\.sequence).max() ?? 0)
+                insert.bind(11, record.createdAt.storeSeconds)
+                insert.bind(12, record.updatedAt.storeSeconds)
+                try insert.run()
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw StoreError.duplicateExecution(record.id)
             }
@@ -295,15 +303,20 @@ extension SQLiteStore {
 
     static func insert(_ events: [ExecutionEvent], executionID: String, _ db: Database) throws {
         guard !events.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: """
+        let insert = try DirectStatement(db, sql: """
             INSERT OR IGNORE INTO execution_events (execution_id, \(Rows.eventColumns))
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for event in events {
-            try statement.execute(arguments: [
-                executionID, event.sequence, event.id, event.type.rawValue, event.sourceID, event.name,
-                event.value.canonicalJSON, event.time.storeSeconds,
-            ])
+            insert.bind(1, executionID)
+            insert.bind(2, event.sequence)
+            insert.bind(3, event.id)
+            insert.bind(4, event.type.rawValue)
+            insert.bind(5, event.sourceID)
+            insert.bind(6, event.name)
+            insert.bind(7, event.value.canonicalJSON)
+            insert.bind(8, event.time.storeSeconds)
+            try insert.run()
         }
     }
 
