@@ -26,6 +26,32 @@ struct CancellationTests {
         #expect(types.contains(.taskRollbackCompleted))
     }
 
+    @Test func cancellingAParentCancelsTheChildItIsWaitingFor() async throws {
+        let engine = makeEngine()
+        let started = Counter()
+        let rolledBack = Counter()
+        let slow = task("slow_child_step") { (_: Int) -> Int in
+            started.increment()
+            try await Task.sleep(for: .seconds(60))
+            return 1
+        }.with(rollback: { _ in rolledBack.increment() })
+        let child = workflow("slow_child") { (ctx: ExecutionContext<Int>) in try await slow(ctx.input) }
+        let parent = workflow("waiting_parent") { (ctx: ExecutionContext<Int>) in try await call(child, ctx.input) + 1 }
+        await engine.register(child.definition)
+        await engine.register(parent.definition)
+        let record = try await engine.create(workflow: "waiting_parent", input: 1)
+        await engine.start(executionID: record.id)
+        while started.count == 0 { try await Task.sleep(for: .milliseconds(5)) }
+
+        let cancelled = try await engine.cancel(executionID: record.id, wait: true)
+        #expect(cancelled.record.state == .cancelled)
+        #expect(cancelled.events.types.contains(.taskCancelled))
+        // The child was cancelled with its parent, its task in flight rolled back, instead of running to its end.
+        let children = try await engine.store.listExecutions(ExecutionQuery(workflowName: "slow_child", limit: 10)).executions
+        #expect(children.map(\.state) == [.cancelled])
+        #expect(rolledBack.count == 1)
+    }
+
     @Test func cancellingAPausedExecution() async throws {
         let engine = makeEngine()
         let wf = workflow("wait_forever") { (ctx: ExecutionContext<NoInput>) in try await pause("never") }

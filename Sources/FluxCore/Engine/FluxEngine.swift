@@ -89,6 +89,12 @@ public actor FluxEngine {
 
     /// Runs a new execution in this process until it completes, fails, is cancelled or pauses.
     public func run(workflow name: String, version: Int? = nil, input: JSONValue, executionID: String? = nil) async throws -> ExecutionSnapshot {
+        try await run(workflow: name, version: version, input: input, executionID: executionID, cancelledWithCaller: false)
+    }
+
+    /// ``run(workflow:version:input:executionID:)``; with `cancelledWithCaller` a cancellation of the calling task
+    /// cancels the execution (a `call`'s child, whose parent is being cancelled).
+    func run(workflow name: String, version: Int?, input: JSONValue, executionID: String?, cancelledWithCaller: Bool) async throws -> ExecutionSnapshot {
         let definition = try await definition(name: name, version: version)
         let now = Date()
         let record = ExecutionRecord(
@@ -97,7 +103,7 @@ public actor FluxEngine {
             leaseExpiresAt: now.addingTimeInterval(configuration.leaseDuration.seconds), createdAt: now, updatedAt: now)
         let runtime = ExecutionRuntime(record: record, events: [], store: store, services: services, createOnFirstFlush: true)
         await runtime.append(.workflowStarted, value: input)
-        return try await drive(definition, runtime: runtime, input: input)
+        return try await drive(definition, runtime: runtime, input: input, cancelledWithCaller: cancelledWithCaller)
     }
 
     /// Records a new execution in CREATED without running it (for asynchronous runs and dispatch).
@@ -113,6 +119,10 @@ public actor FluxEngine {
     /// Claims an execution that is not running anywhere (CREATED, SCHEDULED, or abandoned by a dead owner)
     /// and runs it in this process. A finished or paused execution is returned as it is.
     public func execute(executionID: String) async throws -> ExecutionSnapshot {
+        try await execute(executionID: executionID, cancelledWithCaller: false)
+    }
+
+    func execute(executionID: String, cancelledWithCaller: Bool) async throws -> ExecutionSnapshot {
         if let task = running[executionID] { return try await task.value }
         guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         if record.state.isTerminal || record.state == .paused { return try await snapshot(executionID: executionID) }
@@ -126,7 +136,7 @@ public actor FluxEngine {
         else {
             return try await waitUntilSettled(executionID: executionID)
         }
-        return try await continueExecution(claimed)
+        return try await continueExecution(claimed, cancelledWithCaller: cancelledWithCaller)
     }
 
     /// Starts ``execute(executionID:)`` in the background and returns at once.
@@ -204,7 +214,8 @@ public actor FluxEngine {
     }
 
     /// Runs an execution this process has just claimed, replaying its recorded events.
-    private func continueExecution(_ record: ExecutionRecord, resumeInput: JSONValue? = nil, priorEvents: [ExecutionEvent]? = nil) async throws -> ExecutionSnapshot {
+    private func continueExecution(_ record: ExecutionRecord, resumeInput: JSONValue? = nil, priorEvents: [ExecutionEvent]? = nil,
+                                   cancelledWithCaller: Bool = false) async throws -> ExecutionSnapshot {
         let events: [ExecutionEvent]
         if let priorEvents { events = priorEvents } else { events = try await store.events(executionID: record.id, after: 0) }
         let runtime = ExecutionRuntime(record: record, events: events, store: store, services: services, createOnFirstFlush: false)
@@ -224,7 +235,7 @@ public actor FluxEngine {
             await runtime.setResumeInput(pendingResume)
         }
         await runtime.setState(record.state == .resuming ? .resuming : .running)
-        return try await drive(definition, runtime: runtime, input: record.input)
+        return try await drive(definition, runtime: runtime, input: record.input, cancelledWithCaller: cancelledWithCaller)
     }
 
     /// The input of a WORKFLOW_RESUMING that no WORKFLOW_RESUMED has answered yet.
@@ -235,7 +246,12 @@ public actor FluxEngine {
     }
 
     /// Runs the body under the runtime and records how it ended.
-    private func drive(_ definition: WorkflowDefinition, runtime: ExecutionRuntime, input: JSONValue) async throws -> ExecutionSnapshot {
+    ///
+    /// The body runs in a task of its own, so that cancelling the caller (a client that hangs up on a sync call, a
+    /// service shutting down) does not cancel the execution, which stays durable. With `cancelledWithCaller` (a
+    /// child of `call`), the caller's cancellation cancels the execution, as ``cancel(executionID:wait:)`` would.
+    private func drive(_ definition: WorkflowDefinition, runtime: ExecutionRuntime, input: JSONValue,
+                       cancelledWithCaller: Bool = false) async throws -> ExecutionSnapshot {
         let id = runtime.executionID
         let info = ExecutionInfo(executionID: id, workflowName: definition.name, workflowVersion: runtime.workflowVersion)
         let body = definition.body
@@ -274,7 +290,16 @@ public actor FluxEngine {
             running[id] = nil
             runtimes[id] = nil
         }
-        var snapshot = try await work.value
+        var snapshot: ExecutionSnapshot
+        if cancelledWithCaller {
+            snapshot = try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                Task { await runtime.requestCancel() }
+            }
+        } else {
+            snapshot = try await work.value
+        }
         snapshot.record.createdAt = snapshot.events.first?.time ?? snapshot.record.createdAt
         return snapshot
     }
@@ -476,14 +501,14 @@ public actor FluxEngine {
             })
     }
 
-    /// Runs (or finds, or finishes) the child execution of a `call`.
+    /// Runs (or finds, or finishes) the child execution of a `call`. A child run here is cancelled with its parent.
     func runChild(name: String, input: JSONValue, childID: String) async throws -> ExecutionSnapshot {
         if let childDelegate, let elsewhere = try await childDelegate(name, input, childID) { return elsewhere }
         if let existing = try await store.execution(id: childID) {
             if existing.state.isTerminal || existing.state == .paused { return try await snapshot(executionID: childID) }
-            return try await execute(executionID: childID)
+            return try await execute(executionID: childID, cancelledWithCaller: true)
         }
-        return try await run(workflow: name, input: input, executionID: childID)
+        return try await run(workflow: name, version: nil, input: input, executionID: childID, cancelledWithCaller: true)
     }
 }
 
