@@ -4,6 +4,7 @@
 # client scripts from ../shared/bench:
 #   - start to first healthy /health: the median of fresh starts (bench/start-time.py: 3 for flux-core, 5 for ours)
 #   - REST POST run/sync on hello_world: sequential p50/p99, closed loop at concurrency 8 (rest_load.py), and wrk -c8
+#   - rest_load.py against bench/instant-server.py, which answers at once with our response bytes: the client's ceiling
 #   - MCP execute_workflow_sync over streamable HTTP (mcp_latency.py, the official Python client): p50/p99
 #   - MCP over stdio: spawn to the answer of initialize (mcp_latency.py stdio)
 #   - RSS of every process after the load
@@ -142,6 +143,19 @@ kill -TERM "$MPID"; wait "$MPID" 2>/dev/null || true
 echo "server $SERVER_RSS MB ($SERVER_RSS_SPLIT), mcp $MCP_RSS MB" | tee "$OUT/ours-rss.txt"
 cd "$ROOT"
 
+# ---------------------------------------------------------------- the client's own ceiling
+# rest_load.py against a server that answers at once with our exact response bytes (bench/instant-server.py): the
+# most any server can show through this client on this machine, so the c=8 ratio above reads against it.
+echo "== rest_load.py against bench/instant-server.py (the client's ceiling)"
+IPORT=$(free_port)
+python3 "$ROOT/bench/instant-server.py" --port "$IPORT" &
+IPID=$!; PIDS+=("$IPID")
+for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$IPORT") 2>/dev/null && break; sleep 0.005; done
+"$PY" "$SHARED/rest_load.py" --base-url "http://127.0.0.1:$IPORT" --route '/workflows/{workflow}/run/sync' \
+    --workflow hello_world --body '"World"' --expect 'Hello, World' --sequential 10 --concurrency 8 \
+    --duration "$DURATION" --json "$OUT/ceiling-rest.json" | tail -1
+kill "$IPID" 2>/dev/null || true
+
 # ---------------------------------------------------------------- summary
 "$PY" - "$OUT" <<'EOF' | tee "$OUT/summary.txt"
 import json, re, statistics, sys, pathlib
@@ -174,12 +188,16 @@ def ratio(a, b, higher_better=False):
 o_mcp, s_mcp = j("orig-mcp.json"), j("ours-mcp.json")
 (o_seq, o_loop), (s_seq, s_loop) = rest("orig"), rest("ours")
 o_wrk, s_wrk = wrk("orig"), wrk("ours")
+ceiling = next((p for p in j("ceiling-rest.json").get("phases", []) if p["phase"].startswith("closed-loop")), {})
 rows = [
     ("start to first healthy /health, median of fresh starts (ms)", health("orig"), health("ours"), ratio(health("orig"), health("ours"))),
     ("REST run/sync sequential p50 (ms)", o_seq.get("p50_ms"), s_seq.get("p50_ms"), ratio(o_seq.get("p50_ms"), s_seq.get("p50_ms"))),
     ("REST run/sync sequential p99 (ms)", o_seq.get("p99_ms"), s_seq.get("p99_ms"), ratio(o_seq.get("p99_ms"), s_seq.get("p99_ms"))),
     ("REST c=8 req/s (rest_load.py)", o_loop.get("req_per_s"), s_loop.get("req_per_s"), ratio(o_loop.get("req_per_s"), s_loop.get("req_per_s"), True)),
     ("REST c=8 p50 / p99 (ms, rest_load.py)", f'{o_loop.get("p50_ms")} / {o_loop.get("p99_ms")}', f'{s_loop.get("p50_ms")} / {s_loop.get("p99_ms")}', ""),
+    ("rest_load.py c=8 against a server that costs nothing (its ceiling, req/s)", "—", ceiling.get("req_per_s"),
+     f'ours {s_loop.get("req_per_s", 0) / ceiling["req_per_s"]:.0%} of it; 200× of flux-core needs {200 * o_loop.get("req_per_s", 0):.0f}'
+     if ceiling.get("req_per_s") else ""),
     ("REST c=8 req/s (wrk)", o_wrk[0], s_wrk[0], ratio(o_wrk[0], s_wrk[0], True)),
     ("REST c=8 p50 / p99 (ms, wrk)", f"{o_wrk[1]} / {o_wrk[2]}", f"{s_wrk[1]} / {s_wrk[2]}", ""),
     ("MCP execute_workflow_sync p50 (ms)", o_mcp.get("p50_ms"), s_mcp.get("p50_ms"), ratio(o_mcp.get("p50_ms"), s_mcp.get("p50_ms"))),
