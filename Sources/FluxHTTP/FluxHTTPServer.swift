@@ -127,6 +127,7 @@ public struct FluxHTTPServer: Sendable {
             (.post, "/workers/:name/checkpoint/:execution_id", workerRoutes.checkpoint),
             (.post, "/workers/:name/heartbeat", workerRoutes.heartbeat),
             (.post, "/workers/:name/children", workerRoutes.placeChild),
+            (.post, "/workers/:name/children/:execution_id/cancel", workerRoutes.cancelChild),
             (.post, "/workers/:name/executions", workerRoutes.createExecution),
             (.get, "/workers/:name/executions/:execution_id", workerRoutes.execution),
             (.get, "/workers/:name/workflows/:workflow", workerRoutes.workflow),

@@ -381,6 +381,24 @@ enum OpenAPI {
             }
           }
         },
+        "/workers/{name}/children/{execution_id}/cancel": {
+          "parameters": [{"$ref": "#/components/parameters/WorkerName"}, {"$ref": "#/components/parameters/ExecutionID"}],
+          "post": {
+            "tags": ["workers"], "operationId": "cancelChildExecution", "summary": "Cancel a child execution with its parent",
+            "description": "The worker's execution parent_execution_id is being cancelled while it waits for the child its call task_id placed on another worker. The execution id must be the one that call derives, and the worker must hold the parent (409 otherwise). A settled child is answered as it is.",
+            "security": [{"workerSession": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"parent_execution_id": {"type": "string"}, "task_id": {"type": "string"}}, "required": ["parent_execution_id", "task_id"]}}}},
+            "responses": {
+              "200": {"description": "The child's state after the request", "content": {"application/json": {"schema": {"type": "object", "properties": {"execution_id": {"type": "string"}, "state": {"$ref": "#/components/schemas/State"}}, "required": ["execution_id", "state"]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "409": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "default": {"$ref": "#/components/responses/Error"}
+            }
+          }
+        },
         "/workers/{name}/executions": {
           "parameters": [{"$ref": "#/components/parameters/WorkerName"}],
           "post": {

@@ -96,6 +96,14 @@ struct WorkerRoutes: Sendable {
         return JSONResponse.make(try await service.placeChild(worker: worker, body: try await input.json(request)))
     }
 
+    /// `POST /workers/{name}/children/{execution_id}/cancel`: the worker's parent execution is being cancelled; so is
+    /// the child it waits for.
+    func cancelChild(_ request: Request, _ context: Context) async throws -> Response {
+        let worker = try await authenticate(request, context)
+        let childID = try Routes.parameter(context, "execution_id")
+        return JSONResponse.make(try await service.cancelChild(worker: worker, childID: childID, body: try await input.json(request)))
+    }
+
     /// `POST /workers/{name}/executions`: a child execution the worker runs itself, created by its engine.
     func createExecution(_ request: Request, _ context: Context) async throws -> Response {
         let worker = try await authenticate(request, context)

@@ -66,7 +66,7 @@ public struct FluxWorker: Service {
                 maxResponseBytes: security.maxBodyBytes, mapConcurrency: configuration.executor.mapConcurrency),
             store: store)
         await engine.setResolver { name, version in try await definitions.definition(name: name, version: version) }
-        await engine.setChildDelegate { name, input, id in try await store.placeChild(workflow: name, input: input, executionID: id) }
+        await engine.setChildDelegate { call in try await store.placeChild(call) }
 
         let runner = WorkerRunner(connection: connection, store: store, engine: engine, definitions: definitions,
                                   slots: ExecutionSlots(capacity: options.concurrency), gpus: gpus, options: options, logger: logger)

@@ -91,7 +91,7 @@ import Testing
             "--request-timeout", "30", "--no-color", "-H", "Authorization: Bearer admin-token",
         ], environment: environment, directory: server.directory)  // its .schemathesis/ cache stays out of the repository
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("Tested: 34"), "\(result.output)")
+        #expect(result.output.contains("Tested: 35"), "\(result.output)")
         #expect(!result.output.contains("Server error"), "\(result.output)")
     }
 }

@@ -53,7 +53,8 @@ import Testing
             ("get", "/workers"), ("post", "/workers/register"), ("get", "/workers/{name}/connect"),
             ("post", "/workers/{name}/claim/{execution_id}"), ("post", "/workers/{name}/checkpoint/{execution_id}"),
             ("post", "/workers/{name}/heartbeat"), ("get", "/workers/{name}/executions/{execution_id}"),
-            ("post", "/workers/{name}/children"), ("post", "/workers/{name}/executions"),
+            ("post", "/workers/{name}/children"), ("post", "/workers/{name}/children/{execution_id}/cancel"),
+            ("post", "/workers/{name}/executions"),
             ("get", "/workers/{name}/workflows/{workflow}"), ("get", "/workers/{name}/cache/{key}"), ("put", "/workers/{name}/cache/{key}"),
             ("post", "/workers/{name}/secrets"),
         ]

@@ -163,6 +163,17 @@ func workerServer(token: String, embedded: Bool = false, labels: String = "[]") 
         try await server.get("/executions?workflow_name=\(workflow)").json["executions"]?.arrayValue ?? []
     }
 
+    /// The executions of `workflow` once there is one (empty after 10 s without any).
+    static func firstExecutions(_ server: ServerProcess, of workflow: String) async throws -> [JSONValue] {
+        var found: [JSONValue] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while found.isEmpty, ContinuousClock.now < deadline {
+            found = try await executions(server, of: workflow)
+            if found.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        return found
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func aCallStepRunsOnTheWorkerOrWaitsForOneThatCan() async throws {
         let server = try await workerServer(token: Self.token)
@@ -185,12 +196,7 @@ func workerServer(token: String, embedded: Bool = false, labels: String = "[]") 
         // A child only a `box` worker may run: queued for one; the parent waits on `plain` until one connects.
         let waiting = try await server.post("/workflows/calls_box/run/async", json: "\"later\"")
         let parentID = try #require(waiting.json["execution_id"]?.stringValue, "\(waiting.text)")
-        var queued: [JSONValue] = []
-        let deadline = ContinuousClock.now + .seconds(10)
-        while queued.isEmpty, ContinuousClock.now < deadline {
-            queued = try await Self.executions(server, of: "shout_on_box")
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        let queued = try await Self.firstExecutions(server, of: "shout_on_box")
         #expect(queued.first?["state"] == "CREATED", "\(queued)")
         #expect(try await server.get("/executions/\(parentID)").json["state"] == "RUNNING")
         let box = try WorkerProcess(name: "box", server: server, token: Self.token, executable: try TestPaths.flux, arguments: ["--label", "box"])
@@ -207,6 +213,31 @@ func workerServer(token: String, embedded: Bool = false, labels: String = "[]") 
 
         #expect(try await plain.stop() == 0, "\(plain.stderr)")
         #expect(try await box.stop() == 0, "\(box.stderr)")
+        try await server.stop()
+    }
+
+    /// A parent on one worker waits for a child queued for a `box` worker that never comes. Cancelling the parent
+    /// cancels the child, which would otherwise stay queued and run, orphaned, once a `box` worker connected.
+    @Test(.timeLimit(.minutes(2)))
+    func cancellingAParentOnAWorkerCancelsTheChildItWaitsFor() async throws {
+        let server = try await workerServer(token: Self.token)
+        try await server.register(Self.child("shout_on_box", requests: "{labels: [box]}"))
+        try await server.register(Self.parent("calls_box", calls: "shout_on_box"))
+        let plain = try WorkerProcess(name: "plain", server: server, token: Self.token, executable: try TestPaths.flux)
+        try await plain.waitUntilConnected()
+
+        let waiting = try await server.post("/workflows/calls_box/run/async", json: "\"never\"")
+        let parentID = try #require(waiting.json["execution_id"]?.stringValue, "\(waiting.text)")
+        let queued = try await Self.firstExecutions(server, of: "shout_on_box")
+        let childID = try #require(queued.first?["execution_id"]?.stringValue, "\(queued)")
+        #expect(queued.first?["state"] == "CREATED")
+
+        let cancel = try await server.post("/workflows/calls_box/cancel/\(parentID)?mode=sync")
+        #expect(cancel.json["state"] == "CANCELLED", "\(cancel.text); \(plain.stderr)")
+        let child = try await server.waitForExecution(childID) { $0["state"] != "CREATED" }
+        #expect(child["state"] == "CANCELLED", "\(child); \(plain.stderr)")
+
+        #expect(try await plain.stop() == 0, "\(plain.stderr)")
         try await server.stop()
     }
 }

@@ -11,8 +11,8 @@ public func call(_ workflowName: String, input: JSONValue) async throws -> JSONV
     let parentID = runtime.executionID
     let services = runtime.services
     let definition = TaskDefinition(name: "call_\(workflowName)") { arguments, context in
-        let childID = TaskIdentity.sha256Hex("\(parentID)/\(context.metadata?.taskID ?? "")").prefix(32)
-        let snapshot = try await services.callWorkflow(workflowName, arguments, String(childID))
+        let child = ChildCall(workflowName: workflowName, input: arguments, parentID: parentID, callTaskID: context.metadata?.taskID ?? "")
+        let snapshot = try await services.callWorkflow(child)
         switch snapshot.record.state {
         case .completed: return snapshot.record.output
         case .paused: throw EngineError.subworkflowPaused(workflowName)

@@ -41,7 +41,7 @@ public actor FluxEngine {
 
     private var definitions: [String: WorkflowDefinition] = [:]
     private var resolver: (@Sendable (_ name: String, _ version: Int?) async throws -> WorkflowDefinition?)?
-    private var childDelegate: (@Sendable (_ name: String, _ input: JSONValue, _ childID: String) async throws -> ExecutionSnapshot?)?
+    private var childDelegate: (@Sendable (_ call: ChildCall) async throws -> ExecutionSnapshot?)?
     private var running: [String: Task<ExecutionSnapshot, any Error>] = [:]
     private var runtimes: [String: ExecutionRuntime] = [:]
     private var maintenance: Task<Void, Never>?
@@ -70,7 +70,7 @@ public actor FluxEngine {
 
     /// Lets something else run the child executions of `call`s: the delegate answers the child's end, or nil for
     /// this engine to run the child itself (a remote worker asks its server whether it may; see FluxWorker).
-    public func setChildDelegate(_ delegate: @escaping @Sendable (_ name: String, _ input: JSONValue, _ childID: String) async throws -> ExecutionSnapshot?) {
+    public func setChildDelegate(_ delegate: @escaping @Sendable (_ call: ChildCall) async throws -> ExecutionSnapshot?) {
         childDelegate = delegate
     }
 
@@ -495,20 +495,21 @@ public actor FluxEngine {
         EngineServices(
             secrets: secrets, cache: store, mapConcurrency: configuration.mapConcurrency, logger: logger,
             notify: { [watchers] id in watchers.notify(id) },
-            callWorkflow: { [weak self] name, input, childID in
-                guard let self else { throw EngineError.workflowNotFound(name) }
-                return try await self.runChild(name: name, input: input, childID: childID)
+            callWorkflow: { [weak self] call in
+                guard let self else { throw EngineError.workflowNotFound(call.workflowName) }
+                return try await self.runChild(call)
             })
     }
 
     /// Runs (or finds, or finishes) the child execution of a `call`. A child run here is cancelled with its parent.
-    func runChild(name: String, input: JSONValue, childID: String) async throws -> ExecutionSnapshot {
-        if let childDelegate, let elsewhere = try await childDelegate(name, input, childID) { return elsewhere }
+    func runChild(_ call: ChildCall) async throws -> ExecutionSnapshot {
+        if let childDelegate, let elsewhere = try await childDelegate(call) { return elsewhere }
+        let childID = call.childID
         if let existing = try await store.execution(id: childID) {
             if existing.state.isTerminal || existing.state == .paused { return try await snapshot(executionID: childID) }
             return try await execute(executionID: childID, cancelledWithCaller: true)
         }
-        return try await run(workflow: name, version: nil, input: input, executionID: childID, cancelledWithCaller: true)
+        return try await run(workflow: call.workflowName, version: nil, input: call.input, executionID: childID, cancelledWithCaller: true)
     }
 }
 

@@ -10,5 +10,5 @@ struct EngineServices: Sendable {
     /// Told after every commit of an execution, so that waiters can look at it.
     let notify: @Sendable (String) -> Void
     /// Runs another workflow to completion as a child execution (for `call`).
-    let callWorkflow: @Sendable (_ name: String, _ input: JSONValue, _ childID: String) async throws -> ExecutionSnapshot
+    let callWorkflow: @Sendable (_ call: ChildCall) async throws -> ExecutionSnapshot
 }

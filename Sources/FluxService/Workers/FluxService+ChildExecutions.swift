@@ -99,6 +99,41 @@ extension FluxService {
         }
     }
 
+    /// `POST /workers/{name}/children/{execution_id}/cancel` `{parent_execution_id, task_id}`: the worker's execution
+    /// `parent_execution_id` is being cancelled while it waits for the child its call `task_id` placed elsewhere; the
+    /// child is cancelled too. The child's id must be the one that call derives (``FluxCore/ChildCall``) and the
+    /// worker must hold the parent, so a worker cancels only its own children. A settled child is answered as it is.
+    public func cancelChild(worker: WorkerRecord, childID: String, body: JSONValue) async throws(ServiceError) -> JSONValue {
+        guard body.objectValue != nil, let parentID = body["parent_execution_id"]?.stringValue,
+              let taskID = body["task_id"]?.stringValue
+        else { throw ServiceError(.invalidInput, "send {\"parent_execution_id\", \"task_id\"}: the calling execution and its call's task id") }
+        try Self.checkExecutionID(childID)
+        try Self.checkExecutionID(parentID)
+        guard (1...4096).contains(taskID.utf8.count) else { throw ServiceError(.invalidInput, "task_id must be 1 to 4096 bytes") }
+        guard ChildCall.childID(parentID: parentID, callTaskID: taskID) == childID else {
+            throw ServiceError(.conflict, "execution \(childID) is not the child of the call \(taskID.prefix(80)) in execution \(parentID)")
+        }
+        do {
+            guard let parent = try await store.execution(id: parentID) else {
+                throw ServiceError(.notFound, "no execution with id \(parentID)")
+            }
+            guard parent.owner == worker.owner else {
+                throw ServiceError(.conflict, "worker \(worker.name) does not hold execution \(parentID)")
+            }
+            guard let child = try await store.execution(id: childID) else {
+                throw ServiceError(.notFound, "no execution with id \(childID)")
+            }
+            if child.state.isTerminal {
+                return ["execution_id": .string(childID), "state": .string(child.state.rawValue)]
+            }
+            logger.info("execution \(childID) cancelled with its parent \(parentID) on worker \(worker.name)")
+            let snapshot = try await cancel(workflow: nil, executionID: childID, wait: false)
+            return ["execution_id": .string(childID), "state": .string(snapshot.record.state.rawValue)]
+        } catch {
+            throw ServiceError.wrap(error)
+        }
+    }
+
     /// Execution ids from workers: 1 to 128 letters, digits, `_` and `-`.
     static func checkExecutionID(_ id: String) throws(ServiceError) {
         guard (1...128).contains(id.utf8.count), id.utf8.allSatisfy({ WorkerRegistration.isAlphanumeric($0) || $0 == 0x5F || $0 == 0x2D }) else {
