@@ -217,7 +217,9 @@ catalog version, otherwise the latest is used. The output is the child's output.
 | `timeout` | 30 s | a [duration](#durations) for the whole request |
 
 The output is `{status, headers, body}` (the body is parsed JSON when the response is JSON, else text).
-`http: "https://…"` is short for a GET of that URL.
+`http: "https://…"` is short for a GET of that URL. A connection that cannot be made (refused, unreachable, a
+name that does not resolve) fails the step at once with the reason; the step's `retry` options decide whether
+to try again, each attempt recorded, rather than the client retrying quietly until the timeout.
 
 ```yaml
 - id: create

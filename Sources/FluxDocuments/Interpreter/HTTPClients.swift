@@ -14,11 +14,18 @@ public enum HTTPClients {
         try await AsyncHTTPTransfer(request: request, client: processClient).run()
     }
 
-    /// The process's client: automatic redirects off (``AsyncHTTPTransfer`` follows them after checking each).
-    static let processClient = AsyncHTTPClient.HTTPClient(
-        eventLoopGroup: AsyncHTTPClient.HTTPClient.defaultEventLoopGroup,
-        configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(30)),
-                             connectionPool: .init(idleTimeout: .seconds(60))))
+    /// The process's client: automatic redirects off (``AsyncHTTPTransfer`` follows them after checking each), and
+    /// no quiet retries of a connection that could not be made. AsyncHTTPClient's default retries a refused
+    /// connection with backoff until the connect timeout, so a step against a closed port failed after 30 s with
+    /// "timed out"; it now fails at once with the reason, and the step's own retry options (visible, durable
+    /// TASK_RETRY events) decide whether to try again.
+    static let processClient: AsyncHTTPClient.HTTPClient = {
+        var pool = AsyncHTTPClient.HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60))
+        pool.retryConnectionEstablishment = false
+        return AsyncHTTPClient.HTTPClient(
+            eventLoopGroup: AsyncHTTPClient.HTTPClient.defaultEventLoopGroup,
+            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(30)), connectionPool: pool))
+    }()
 }
 
 /// One exchange of an `http:` step: the request, then each redirect the policy lets through, then the body

@@ -143,6 +143,19 @@ struct InterpreterSecurityTests {
         #expect(s.failureMessage.contains("redirect refused"), "\(s.failureMessage)")
     }
 
+    @Test func aRefusedConnectionFailsTheStepAtOnceWithItsReason() async throws {
+        let closed = try TestHTTPServer()
+        let url = closed.url("/gone")
+        closed.stop()
+        let s = try await runOne("""
+              - id: get
+                http: { url: "${{ input }}" }
+            """, input: .string(url))
+        #expect(s.record.state == .failed)
+        // Not "timed out after 30 s": the client does not retry the connection quietly until its timeout.
+        #expect(s.failureMessage.lowercased().contains("refused"), "\(s.failureMessage)")
+    }
+
     @Test func responsesOverTheLimitFail() async throws {
         let server = try TestHTTPServer()
         defer { server.stop() }
