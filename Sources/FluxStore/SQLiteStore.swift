@@ -132,7 +132,9 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
         }
     }
 
-    /// The `PRAGMA synchronous` of the connection every write goes through: what `synchronous:` asked for.
+    /// What a commit through the writer connection survives: what `synchronous:` asked for. (When the writer batches
+    /// its WAL writes its `PRAGMA synchronous` is FULL underneath, and the batching skips the commit fsync of a
+    /// `.normal` store; see `WALBatching`.)
     ///
     /// ```swift
     /// #expect(try SQLiteStore(path: p, synchronous: .full).writerSynchronous() == .full)
