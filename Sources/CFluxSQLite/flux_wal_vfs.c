@@ -36,6 +36,8 @@ struct FluxFile {
     FluxFile *wal;        // main database file: the WAL its connection opened through this VFS
     FluxFile *db;         // WAL file: its connection's main database file
     int mode;             // main database file: 0 off, 1 batch and skip commit fsyncs, 2 batch and keep them
+    sqlite3_uint64 walSyncsPassed;   // main database file: syncs of its WAL that reached the disk
+    sqlite3_uint64 walSyncsSkipped;  // main database file: commit syncs of its WAL skipped (mode 1)
     int isWal;
     unsigned char *buf;   // WAL file: the pending batch
     sqlite3_int64 bufOffset;
@@ -139,7 +141,11 @@ static int fluxSync(sqlite3_file *file, int flags) {
     if (rc != SQLITE_OK) return rc;
     // A commit's sync on a batched WAL of a synchronous=NORMAL store: the frames are in the file; NORMAL does
     // not fsync at commit. Checkpoint and WAL-header syncs come as SQLITE_SYNC_FULL and go through.
-    if (batching(p) && p->db->mode == 1 && (flags & 0x0F) == SQLITE_SYNC_NORMAL) return SQLITE_OK;
+    if (batching(p) && p->db->mode == 1 && (flags & 0x0F) == SQLITE_SYNC_NORMAL) {
+        p->db->walSyncsSkipped++;
+        return SQLITE_OK;
+    }
+    if (p->isWal && p->db) p->db->walSyncsPassed++;
     return p->real->pMethods->xSync(p->real, flags);
 }
 
@@ -176,6 +182,13 @@ static int fluxFileControl(sqlite3_file *file, int op, void *arg) {
             if (*mode > 2) return SQLITE_MISUSE;
             p->mode = *mode;
         }
+        return SQLITE_OK;
+    }
+    if (op == FLUX_WAL_VFS_FCNTL_SYNC_COUNTS) {
+        if (p->isWal || !arg) return SQLITE_NOTFOUND;
+        sqlite3_uint64 *counts = (sqlite3_uint64 *)arg;
+        counts[0] = p->walSyncsPassed;
+        counts[1] = p->walSyncsSkipped;
         return SQLITE_OK;
     }
     int rc = flushBatch(p);

@@ -145,6 +145,19 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
         }
     }
 
+    /// What the writer's WAL syncs did since the store opened: fsyncs that reached the disk, and commit fsyncs skipped
+    /// because the store is `.normal`; nil when the writer does not batch its WAL writes (`FLUX_STORE_WAL_BATCHING=off`).
+    /// A diagnostic: a `.full` store fsyncs at every commit, a `.normal` one only at checkpoints.
+    ///
+    /// ```swift
+    /// if let syncs = try store.writerWALSyncs() { print("fsynced \(syncs.synced), skipped \(syncs.skipped)") }
+    /// ```
+    public func writerWALSyncs() throws -> (synced: Int, skipped: Int)? {
+        try translatingErrors {
+            try pool.writeWithoutTransaction { db in WALBatching.walSyncs(of: db) }
+        }
+    }
+
     /// How many executions and events the file holds.
     ///
     /// ```swift

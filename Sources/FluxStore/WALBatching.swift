@@ -47,6 +47,15 @@ enum WALBatching {
         }
     }
 
+    /// What the syncs of `db`'s WAL did since the connection opened: passed to the disk, and commit syncs skipped
+    /// (a `.normal` store). Nil when the file is not the shim's.
+    static func walSyncs(of db: Database) -> (synced: Int, skipped: Int)? {
+        var counts: [sqlite3_uint64] = [0, 0]
+        guard available, sqlite3_file_control(db.sqliteConnection, "main", FLUX_WAL_VFS_FCNTL_SYNC_COUNTS, &counts) == SQLITE_OK
+        else { return nil }
+        return (Int(counts[0]), Int(counts[1]))
+    }
+
     /// The shim's mode for `db`'s WAL (0 off, 1 batching with commit fsyncs skipped, 2 batching with them kept),
     /// or nil when the file is not the shim's.
     private static func batchingMode(of db: Database) -> Int32? {

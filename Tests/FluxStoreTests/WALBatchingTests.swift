@@ -35,6 +35,28 @@ struct WALBatchingTests {
         #expect(try await store.execution(id: record.id)?.lastSequence == 1_501)
     }
 
+    /// The durability each setting promises: a `.full` store fsyncs its WAL at every commit, a `.normal` one skips
+    /// that fsync (as SQLite's NORMAL does) and only syncs for checkpoints and a restarted WAL's header.
+    @Test(.enabled(if: !isChild), arguments: [SQLiteSynchronous.normal, .full])
+    func commitsFsyncTheWALExactlyWhenTheStoreIsFull(_ mode: SQLiteSynchronous) async throws {
+        let store = try SQLiteStore.temporary(synchronous: mode)
+        let record = makeRecord(state: .running)
+        try await store.createExecution(record, events: [])
+        let before = try #require(try store.writerWALSyncs())
+        for sequence in 1...20 {
+            _ = try await store.commit(ExecutionCommit(executionID: record.id, events: [makeEvent(sequence)]))
+        }
+        let after = try #require(try store.writerWALSyncs())
+        switch mode {
+        case .full:
+            #expect(after.synced - before.synced >= 20, "\(before) → \(after)")
+            #expect(after.skipped == before.skipped)
+        case .normal:
+            #expect(after.skipped - before.skipped >= 20, "\(before) → \(after)")
+            #expect(after.synced - before.synced < 20, "\(before) → \(after)")
+        }
+    }
+
     /// The child side: with the size of any file it writes limited to `FLUX_WAL_CHILD_LIMIT` bytes, commits
     /// 50-event rounds, printing `acked N` after each, until a commit fails; prints `failed <error>` then.
     @Test(.enabled(if: isChild))
