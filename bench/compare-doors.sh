@@ -150,7 +150,7 @@ echo "== rest_load.py against bench/instant-server.py (the client's ceiling)"
 IPORT=$(free_port)
 python3 "$ROOT/bench/instant-server.py" --port "$IPORT" &
 IPID=$!; PIDS+=("$IPID")
-for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$IPORT") 2>/dev/null && break; sleep 0.005; done
+wait_healthy "http://127.0.0.1:$IPORT/health" 10  # it answers any request, /health included
 "$PY" "$SHARED/rest_load.py" --base-url "http://127.0.0.1:$IPORT" --route '/workflows/{workflow}/run/sync' \
     --workflow hello_world --body '"World"' --expect 'Hello, World' --sequential 10 --concurrency 8 \
     --duration "$DURATION" --json "$OUT/ceiling-rest.json" | tail -1

@@ -39,10 +39,9 @@ struct FluxFile {
     sqlite3_uint64 walSyncsPassed;   // main database file: syncs of its WAL that reached the disk
     sqlite3_uint64 walSyncsSkipped;  // main database file: commit syncs of its WAL skipped (mode 1)
     int isWal;
-    unsigned char *buf;   // WAL file: the pending batch
+    unsigned char *buf;   // WAL file: the pending batch (FLUX_BATCH_MAX bytes, allocated at the first batched write)
     sqlite3_int64 bufOffset;
     int bufLen;
-    int bufCap;
 };
 
 static sqlite3_vfs fluxVfs;
@@ -76,7 +75,6 @@ static int fluxClose(sqlite3_file *file) {
     if (p->wal && p->wal->db == p) p->wal->db = NULL;
     sqlite3_free(p->buf);
     p->buf = NULL;
-    p->bufCap = 0;
     int closed = p->real->pMethods->xClose(p->real);
     return rc != SQLITE_OK ? rc : closed;
 }
@@ -88,41 +86,23 @@ static int fluxRead(sqlite3_file *file, void *out, int amount, sqlite3_int64 off
     return p->real->pMethods->xRead(p->real, out, amount, offset);
 }
 
+/// Writes straight to the file, after whatever batch is pending.
+static int writeThrough(FluxFile *p, const void *data, int amount, sqlite3_int64 offset) {
+    int rc = flushBatch(p);
+    if (rc != SQLITE_OK) return rc;
+    return p->real->pMethods->xWrite(p->real, data, amount, offset);
+}
+
 static int fluxWrite(sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset) {
     FluxFile *p = (FluxFile *)file;
-    if (!batching(p)) {
+    if (!batching(p) || amount > FLUX_BATCH_MAX) return writeThrough(p, data, amount, offset);
+    // Out of memory: write through instead of batching.
+    if (!p->buf && !(p->buf = sqlite3_malloc64(FLUX_BATCH_MAX))) return writeThrough(p, data, amount, offset);
+    if (p->bufLen > 0 && (offset != p->bufOffset + p->bufLen || p->bufLen + amount > FLUX_BATCH_MAX)) {
         int rc = flushBatch(p);
         if (rc != SQLITE_OK) return rc;
-        return p->real->pMethods->xWrite(p->real, data, amount, offset);
     }
-    if (p->bufLen > 0 && offset == p->bufOffset + p->bufLen && p->bufLen + amount <= FLUX_BATCH_MAX
-        && p->bufLen + amount <= p->bufCap) {
-        memcpy(p->buf + p->bufLen, data, (size_t)amount);
-        p->bufLen += amount;
-        return SQLITE_OK;
-    }
-    int continues = p->bufLen > 0 && offset == p->bufOffset + p->bufLen && p->bufLen + amount <= FLUX_BATCH_MAX;
-    if (!continues) {
-        int rc = flushBatch(p);
-        if (rc != SQLITE_OK) return rc;
-        if (amount > FLUX_BATCH_MAX) return p->real->pMethods->xWrite(p->real, data, amount, offset);
-        p->bufOffset = offset;
-    }
-    int needed = p->bufLen + amount;
-    if (needed > p->bufCap) {
-        int capacity = p->bufCap > 0 ? p->bufCap : 64 * 1024;
-        while (capacity < needed) capacity *= 2;
-        if (capacity > FLUX_BATCH_MAX) capacity = FLUX_BATCH_MAX;
-        unsigned char *grown = sqlite3_realloc64(p->buf, (sqlite3_uint64)capacity);
-        if (!grown) {
-            // Out of memory: write through instead of batching.
-            int rc = flushBatch(p);
-            if (rc != SQLITE_OK) return rc;
-            return p->real->pMethods->xWrite(p->real, data, amount, offset);
-        }
-        p->buf = grown;
-        p->bufCap = capacity;
-    }
+    if (p->bufLen == 0) p->bufOffset = offset;
     memcpy(p->buf + p->bufLen, data, (size_t)amount);
     p->bufLen += amount;
     return SQLITE_OK;

@@ -29,7 +29,8 @@ final class WALCheckpointer: @unchecked Sendable {
         var copiedUpTo = 0
         /// The background connection, opened at the first background checkpoint.
         var connection: DatabaseQueue?
-        /// Set when opening the background connection failed: the inline checkpoint alone bounds the WAL.
+        /// Set when the background connection cannot be opened or its checkpoint fails other than with SQLITE_BUSY:
+        /// from then on the inline checkpoint alone bounds the WAL.
         var disabled = false
     }
 

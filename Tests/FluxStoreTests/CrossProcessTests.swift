@@ -115,11 +115,7 @@ struct CrossProcessTests {
     func acknowledgedCommitsSurviveSIGKILL() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let record = makeRecord(state: .running)
-        do {
-            let store = try SQLiteStore(path: dir.databasePath)
-            try await store.createExecution(record, events: [])
-        }
+        let record = try await createRunningExecution(at: dir.databasePath)
         let child = try Child(path: dir.databasePath, ids: [record.id], rounds: 0)
         let deadline = ContinuousClock.now + .seconds(60)
         while child.ackedRounds < 300, child.process.isRunning, ContinuousClock.now < deadline {

@@ -27,6 +27,14 @@ func makeRecord(id: String = ExecutionRecord.newID(), workflow: String = "hello"
                     createdAt: createdAt, updatedAt: createdAt)
 }
 
+/// A RUNNING execution recorded in the file at `path` by a store that is closed again, for another process to write to.
+func createRunningExecution(at path: String) async throws -> ExecutionRecord {
+    let record = makeRecord(state: .running)
+    let store = try SQLiteStore(path: path)
+    try await store.createExecution(record, events: [])
+    return record
+}
+
 func makeEvent(_ sequence: Int, type: EventType = .taskCompleted, value: JSONValue = ["n": .int(0)]) -> ExecutionEvent {
     ExecutionEvent(id: "event-\(sequence)-\(UUID().uuidString)", type: type, sourceID: "task-\(sequence)",
                    name: "step\(sequence)", value: value, time: Date(), sequence: sequence)

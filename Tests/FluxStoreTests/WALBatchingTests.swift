@@ -88,11 +88,7 @@ struct WALBatchingTests {
     func aWriteThatFailsInTheBatchFailsItsCommitAndLosesNothingAcknowledged() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let record = makeRecord(state: .running)
-        do {
-            let store = try SQLiteStore(path: dir.databasePath)
-            try await store.createExecution(record, events: [])
-        }
+        let record = try await createRunningExecution(at: dir.databasePath)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["--testing-library", "swift-testing", "--filter", "WALBatchingTests/childWriterUnderAFileSizeLimit"]
