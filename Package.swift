@@ -56,6 +56,9 @@ let package = Package(
         // A VFS shim in C (SQLite's VFS is a C interface of function tables): batches a commit's WAL writes
         // into one system call. See Sources/CFluxSQLite/flux_wal_vfs.c and docs/store.md.
         .target(name: "CFluxSQLite", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        // Two lines of C that give Swift the address of the concurrency runtime's global-enqueue hook: the `flux`
+        // binary makes SwiftNIO's event loops run its tasks (Sources/FluxCLI/EventLoopExecutor.swift).
+        .target(name: "CFluxConcurrency"),
         // PostgreSQL lives in its own target so that the `Flux` library (SQLite only) does not build
         // PostgresNIO and its second BoringSSL; FluxService, and so every `flux` command, links it.
         .target(
@@ -118,9 +121,10 @@ let package = Package(
         ),
         .target(
             name: "FluxCLI",
-            dependencies: ["FluxService", "FluxMCP", "FluxHTTP", "FluxWorker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["FluxService", "FluxMCP", "FluxHTTP", "FluxWorker", "CFluxConcurrency", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                           .product(name: "NIOCore", package: "swift-nio")],
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),

@@ -8,12 +8,14 @@ import Foundation
 /// produce warnings, never errors.
 enum EnvironmentReader {
     static let prefix = "FLUX_"
+    /// Variables the process reads before any configuration is loaded; they are no configuration key.
+    static let processVariables: Set<String> = [EventLoopSetting.variable]
 
     static func read(_ environment: [String: String]) -> SourceReading {
         var reading = SourceReading()
         // Group by key so that variables differing only in case are detected.
         var byKey: [String: [String]] = [:]
-        for name in environment.keys where name.uppercased().hasPrefix(prefix) {
+        for name in environment.keys where name.uppercased().hasPrefix(prefix) && !processVariables.contains(name.uppercased()) {
             byKey[dottedKey(for: name), default: []].append(name)
         }
         for dotted in byKey.keys.sorted() {

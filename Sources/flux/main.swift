@@ -1,4 +1,5 @@
 import FluxCLI
 import Foundation
 
+FluxCommandLine.prepareThreads()
 exit(await FluxCommandLine.main())

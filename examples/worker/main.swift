@@ -3,4 +3,5 @@
 import FluxCLI
 import Foundation
 
+FluxCommandLine.prepareThreads()
 exit(await FluxCommandLine.main(swiftTasks: ExampleWorker.tasks, swiftWorkflows: ExampleWorker.workflows))
