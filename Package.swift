@@ -124,7 +124,8 @@ let package = Package(
             dependencies: ["FluxService", "FluxMCP", "FluxHTTP", "FluxWorker", "CFluxConcurrency", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio")],
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strict
         ),
         .target(name: "Flux", dependencies: ["FluxCore", "FluxStore", "FluxConfig"], swiftSettings: strict),

@@ -27,7 +27,7 @@ extension FluxCommandLine {
         if setting.concurrencyOnEventLoop { installEventLoopAsGlobalExecutor() }
     }
 
-    /// Points the concurrency runtime's global-enqueue hook at the singleton event loop group. SwiftNIO offers the
+    /// Points the concurrency runtime's global-enqueue hook at the one event loop's ``LoopJobQueue``. SwiftNIO offers the
     /// same (`NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`) but finds the
     /// hook with `dlsym`, which a binary linked with the static Swift runtime and without exported symbols cannot
     /// answer; here the hook is reached by linking (Sources/CFluxConcurrency).
@@ -37,10 +37,7 @@ extension FluxCommandLine {
         guard let slot = flux_concurrency_enqueue_global_hook(), slot.pointee == nil else { return }
         withUnsafeTemporaryAllocation(of: Hook.self, capacity: 1) { hook in
             guard let base = hook.baseAddress else { return }
-            base.initialize(to: { job, _ in
-                // `any()` is the calling thread's own loop when it is one of the group's, so work stays where it is.
-                MultiThreadedEventLoopGroup.singleton.any().enqueue(ExecutorJob(job))
-            })
+            base.initialize(to: { job, _ in LoopJobQueue.shared.enqueue(job) })
             base.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 1) { function in
                 slot.pointee = function.pointee
             }

@@ -16,7 +16,7 @@ extension SQLiteStore {
     ///
     /// - Throws: ``StoreError/duplicateExecution(_:)`` when the id exists.
     public func createExecution(_ record: ExecutionRecord, events: [ExecutionEvent]) async throws {
-        try await write { db in
+        try await write(rows: events.count + 1) { db in
             do {
                 let insert = try DirectStatement(db, sql: """
                     INSERT INTO executions (\(Rows.executionColumns))
@@ -89,7 +89,7 @@ extension SQLiteStore {
     /// if !outcome.applied { print("not running any more: \(outcome.state)") }
     /// ```
     public func commit(_ commit: ExecutionCommit) async throws -> CommitOutcome {
-        let (outcome, change) = try await write { db in try Self.apply(commit, db) }
+        let (outcome, change) = try await write(rows: commit.events.count + 1) { db in try Self.apply(commit, db) }
         if let change { changeFeed.publish(change) }
         return outcome
     }

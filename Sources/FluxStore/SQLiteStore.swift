@@ -182,10 +182,16 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
 
     // MARK: - Plumbing
 
-    /// Runs `body` in a write transaction through the group-commit queue.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// The most rows a write may have to run on the caller's thread (GroupCommitWriter's fast path). A commit of
+    /// 64 events takes well under a millisecond; one of thousands (a map's buffered start events) takes
+    /// 100 ms or more, which a server's event loop must not wait out.
+    static let inlineWriteLimit = 64
+
+    /// Runs `body` in a write transaction through the group-commit queue. `rows` is about how many rows it
+    /// writes: above ``inlineWriteLimit`` the write never runs on the calling thread.
+    func write<T: Sendable>(rows: Int = 1, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await writer.perform(body)
+            return try await writer.perform(small: rows <= Self.inlineWriteLimit, body)
         } catch {
             throw translate(error)
         }
