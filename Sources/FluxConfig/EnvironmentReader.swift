@@ -15,7 +15,9 @@ enum EnvironmentReader {
         var reading = SourceReading()
         // Group by key so that variables differing only in case are detected.
         var byKey: [String: [String]] = [:]
-        for name in environment.keys where name.uppercased().hasPrefix(prefix) && !processVariables.contains(name.uppercased()) {
+        for name in environment.keys {
+            let upper = name.uppercased()
+            guard upper.hasPrefix(prefix), !processVariables.contains(upper) else { continue }
             byKey[dottedKey(for: name), default: []].append(name)
         }
         for dotted in byKey.keys.sorted() {

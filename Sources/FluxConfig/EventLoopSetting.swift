@@ -20,14 +20,8 @@ public struct EventLoopSetting: Sendable, Equatable {
 
     /// How many event loops SwiftNIO runs; `nil` leaves SwiftNIO's default, one per core.
     public let eventLoops: Int?
-    /// Whether Swift concurrency runs on the one event loop rather than on the runtime's pool.
-    public let concurrencyOnEventLoop: Bool
-
-    /// A layout as it is.
-    public init(eventLoops: Int?, concurrencyOnEventLoop: Bool) {
-        self.eventLoops = eventLoops
-        self.concurrencyOnEventLoop = concurrencyOnEventLoop
-    }
+    /// Whether Swift concurrency runs on the event loop rather than on the runtime's pool: exactly when there is one.
+    public var concurrencyOnEventLoop: Bool { eventLoops == 1 }
 
     /// Reads ``variable`` from `environment`. `runsTaskBodies` is true for a process whose job is running tasks
     /// (`flux start worker`): unset, it keeps the runtime's pool, so that a task that computes for a while does
@@ -35,16 +29,13 @@ public struct EventLoopSetting: Sendable, Equatable {
     public init(environment: [String: String], runsTaskBodies: Bool) throws(ConfigurationError) {
         guard let raw = environment[Self.variable] else {
             self.eventLoops = runsTaskBodies ? nil : 1
-            self.concurrencyOnEventLoop = !runsTaskBodies
             return
         }
-        let trimmed = raw.trimmingCharacters(in: .whitespaces)
-        guard let count = Int(trimmed), Self.accepted.contains(count) else {
+        guard let count = Int(raw.trimmingCharacters(in: .whitespaces)), Self.accepted.contains(count) else {
             throw ConfigurationError(
                 kind: .invalidValue, source: .environment(variable: Self.variable), key: nil,
                 message: "expected a whole number of event loops from \(Self.accepted.lowerBound) to \(Self.accepted.upperBound), found \"\(raw)\"")
         }
         self.eventLoops = count
-        self.concurrencyOnEventLoop = count == 1
     }
 }

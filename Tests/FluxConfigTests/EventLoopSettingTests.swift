@@ -7,16 +7,16 @@ struct EventLoopSettingTests {
     @Test("unset: one loop running Swift concurrency, except in a worker, which keeps the pool")
     func defaults() throws {
         let server = try EventLoopSetting(environment: [:], runsTaskBodies: false)
-        #expect(server == EventLoopSetting(eventLoops: 1, concurrencyOnEventLoop: true))
+        #expect(server.eventLoops == 1 && server.concurrencyOnEventLoop)
         let worker = try EventLoopSetting(environment: [:], runsTaskBodies: true)
-        #expect(worker == EventLoopSetting(eventLoops: nil, concurrencyOnEventLoop: false))
+        #expect(worker.eventLoops == nil && !worker.concurrencyOnEventLoop)
     }
 
     @Test("a number sets the loops; only one loop takes Swift concurrency", arguments: [("1", 1, true), (" 4 ", 4, false), ("256", 256, false)])
     func numbers(raw: String, loops: Int, onLoop: Bool) throws {
         for worker in [false, true] {
             let setting = try EventLoopSetting(environment: ["FLUX_EVENT_LOOPS": raw], runsTaskBodies: worker)
-            #expect(setting == EventLoopSetting(eventLoops: loops, concurrencyOnEventLoop: onLoop))
+            #expect(setting.eventLoops == loops && setting.concurrencyOnEventLoop == onLoop)
         }
     }
 

@@ -87,21 +87,4 @@ import Testing
         let done = try await server.waitForExecution(id) { $0["state"]?.stringValue == "COMPLETED" }
         #expect(done["output"] == .int((0..<20_000).reduce(0) { $0 + $1 * $1 }))
     }
-
-    @Test(arguments: ["0", "many", "257", "-1"])
-    func aValueItCannotUseStopsTheProcessWithItsName(_ value: String) async throws {
-        let process = Process()
-        process.executableURL = try TestPaths.flux
-        process.arguments = ["start", "server", "--port", "0"]
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FLUX_") }
-            .merging(["FLUX_EVENT_LOOPS": value]) { _, new in new }
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
-        #expect(text.contains("FLUX_EVENT_LOOPS") && text.contains("from 1 to 256") && text.contains("\"\(value)\""), "\(text)")
-    }
 }
