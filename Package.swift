@@ -56,9 +56,6 @@ let package = Package(
         // A VFS shim in C (SQLite's VFS is a C interface of function tables): batches a commit's WAL writes
         // into one system call. See Sources/CFluxSQLite/flux_wal_vfs.c and docs/store.md.
         .target(name: "CFluxSQLite", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
-        // Two lines of C that give Swift the address of the concurrency runtime's global-enqueue hook: the `flux`
-        // binary makes SwiftNIO's event loops run its tasks (Sources/FluxCLI/EventLoopExecutor.swift).
-        .target(name: "CFluxConcurrency"),
         // PostgreSQL lives in its own target so that the `Flux` library (SQLite only) does not build
         // PostgresNIO and its second BoringSSL; FluxService, and so every `flux` command, links it.
         .target(
@@ -121,7 +118,9 @@ let package = Package(
         ),
         .target(
             name: "FluxCLI",
-            dependencies: ["FluxService", "FluxMCP", "FluxHTTP", "FluxWorker", "CFluxConcurrency", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["FluxService", "FluxMCP", "FluxHTTP", "FluxWorker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
@@ -135,6 +134,8 @@ let package = Package(
         .executableTarget(name: "flux-examples", dependencies: ["FluxExamples", "Flux"], path: "examples/runner", swiftSettings: strict),
         .executableTarget(name: "FluxExampleWorker", dependencies: ["FluxCLI", "Flux"], path: "examples/worker",
                           exclude: ["README.md"], swiftSettings: strict),
+        // `flux` with tasks that misbehave on purpose, for the tests of the shutdown backstop; not a product.
+        .executableTarget(name: "FluxTestBinary", dependencies: ["FluxCLI", "Flux"], path: "Tests/FluxTestBinary", swiftSettings: strict),
         .testTarget(name: "FluxExamplesTests", dependencies: ["FluxExamples", "Flux", "FluxStore"], swiftSettings: strict),
         .testTarget(name: "FluxCoreTests", dependencies: ["FluxCore"], swiftSettings: strict),
         .testTarget(name: "FluxStoreTests", dependencies: ["FluxStore", "FluxPostgres", "FluxService", "FluxConfig", "Flux",

@@ -36,9 +36,12 @@ struct StartServerCommand: AsyncParsableCommand {
             service: svc, host: host ?? configuration.serverHost, port: port ?? configuration.serverPort,
             heartbeat: .milliseconds(Int(heartbeatSeconds * 1000)), logger: Logger(label: "flux.server"))
         do {
-            try await server.run()
+            try await ServiceRunner.run(try await server.services(), gracefulLimit: .seconds(10), logger: server.logger)
+        } catch let error as ServiceError {
+            throw error
         } catch {
             throw ServiceError(.unavailable, "the server stopped: \(error)")
         }
+        server.logger.info("flux REST API stopped")
     }
 }

@@ -4,6 +4,7 @@ import FluxMCP
 import FluxService
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `flux start …`: long-running servers.
 struct StartCommand: AsyncParsableCommand {
@@ -71,11 +72,11 @@ struct StartMCPCommand: AsyncParsableCommand {
             options: FluxMCPOptions(name: settings.name, workflowTools: settings.workflowTools,
                                     maxMessageBytes: max(configuration.security.maxBodyBytes, 1 << 20)),
             logger: logger)
+        let services: [any Service]
         switch settings.transport {
-        case .stdio:
-            try await MCPStdioServer.run(mcp, logger: logger)
-        case .sse, .streamableHTTP:
-            try await MCPHTTPServer.run(mcp, settings: settings, logger: logger)
+        case .stdio: services = [MCPStdioServer(mcp, logger: logger)]
+        case .sse, .streamableHTTP: services = MCPHTTPServer.services(mcp, settings: settings, logger: logger)
         }
+        try await ServiceRunner.run(services, gracefulLimit: .seconds(10), logger: logger)
     }
 }

@@ -50,10 +50,9 @@ struct StartWorkerCommand: AsyncParsableCommand {
         }
         let worker = FluxWorker(options: options, configuration: configuration, swiftWorkflows: FluxCommandLine.swiftWorkflows,
                                 swiftTasks: FluxCommandLine.swiftTasks, logger: logger)
-        var group = ServiceGroupConfiguration(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        group.maximumGracefulShutdownDuration = .milliseconds(Int((shutdownGrace + 5) * 1000))
         do {
-            try await ServiceGroup(configuration: group).run()
+            // The worker waits up to --shutdown-grace for executions in flight, then gives them back to the server.
+            try await ServiceRunner.run([worker], gracefulLimit: .milliseconds(Int(shutdownGrace * 1000)) + .seconds(1), logger: logger)
         } catch let error as WorkerError {
             throw ServiceError(.unavailable, error.description)
         }

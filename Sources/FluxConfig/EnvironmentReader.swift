@@ -8,8 +8,6 @@ import Foundation
 /// produce warnings, never errors.
 enum EnvironmentReader {
     static let prefix = "FLUX_"
-    /// Variables the process reads before any configuration is loaded; they are no configuration key.
-    static let processVariables: Set<String> = [EventLoopSetting.variable]
 
     static func read(_ environment: [String: String]) -> SourceReading {
         var reading = SourceReading()
@@ -17,7 +15,7 @@ enum EnvironmentReader {
         var byKey: [String: [String]] = [:]
         for name in environment.keys {
             let upper = name.uppercased()
-            guard upper.hasPrefix(prefix), !processVariables.contains(upper) else { continue }
+            guard upper.hasPrefix(prefix) else { continue }
             byKey[dottedKey(for: name), default: []].append(name)
         }
         for dotted in byKey.keys.sorted() {

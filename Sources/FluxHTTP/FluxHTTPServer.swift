@@ -11,7 +11,7 @@ import ServiceLifecycle
 ///
 /// ```swift
 /// let server = FluxHTTPServer(service: service, host: "127.0.0.1", port: 8000)
-/// try await server.run()   // until SIGTERM or SIGINT
+/// let services = try await server.services()   // run them in one ServiceGroup
 /// ```
 public struct FluxHTTPServer: Sendable {
     public let service: FluxService
@@ -30,10 +30,16 @@ public struct FluxHTTPServer: Sendable {
         self.logger = logger
     }
 
-    /// Recovers the executions that dead processes left behind, then serves until SIGTERM or SIGINT, after which
-    /// it closes open event streams at once and lets requests in flight end. `onListening` gets the bound
-    /// address (useful with port 0).
-    public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }) async throws {
+    /// Recovers the executions that dead processes left behind, then returns the services that serve the API, in
+    /// the order a `ServiceGroup` must hold them (they stop in reverse order): the application, then what closes
+    /// open event streams and waiting requests at shutdown, the pruner of per-client limits, the store's change
+    /// relay and the worker dispatcher. `onListening` gets the bound address (useful with port 0).
+    ///
+    /// ```swift
+    /// let services = try await server.services()
+    /// try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm], logger: logger)).run()
+    /// ```
+    public func services(onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }) async throws -> [any Service] {
         // Without an embedded executor nothing runs here: the dispatcher hands abandoned executions to workers.
         let recovered = service.runsExecutionsInProcess ? try await service.engine.recoverAbandoned() : []
         if !recovered.isEmpty {
@@ -54,27 +60,15 @@ public struct FluxHTTPServer: Sendable {
                 await onListening(boundHost, boundPort)
             },
             logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: app),
-            .init(service: ShutdownService(coordinator: coordinator, logger: logger)),
-        ]
-        if let pruner = ClientLimitsPruner(limits: limits, store: service.store) { services.append(.init(service: pruner)) }
+        var services: [any Service] = [app, ShutdownService(coordinator: coordinator, logger: logger)]
+        if let pruner = ClientLimitsPruner(limits: limits, store: service.store) { services.append(pruner) }
         // Subscribed here, before the dispatcher's first pass reads the store, so that no change in between is missed.
-        if let relay = StoreChangeRelay(service: service, logger: Logger(label: "flux.changes")) {
-            services.append(.init(service: relay))
-        }
+        if let relay = StoreChangeRelay(service: service, logger: Logger(label: "flux.changes")) { services.append(relay) }
         if case .workers = service.placement {
             // Last, so it stops first and closes the workers' event streams before the drain.
-            services.append(.init(service: WorkerDispatcher(service: service, logger: Logger(label: "flux.dispatch"))))
+            services.append(WorkerDispatcher(service: service, logger: Logger(label: "flux.dispatch")))
         }
-        var configuration = ServiceGroupConfiguration(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
-        // A backstop: whatever still runs this long after the signal is cancelled.
-        configuration.maximumGracefulShutdownDuration = .seconds(10)
-        try await ServiceGroup(configuration: configuration).run()
-        logger.info("flux REST API stopped")
+        return services
     }
 
     static func clientLimits(_ service: FluxService) -> ClientLimits {

@@ -5,11 +5,18 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Serves MCP over HTTP (streamable HTTP at /mcp and SSE at /sse + /messages) until SIGTERM or SIGINT.
+/// MCP over HTTP (streamable HTTP at /mcp and SSE at /sse + /messages).
 public enum MCPHTTPServer {
-    /// Listens on `settings.host:settings.port` (port 0 picks a free one). Once listening it writes
-    /// `flux mcp listening on http://HOST:PORT` to standard error.
-    public static func run(_ mcp: FluxMCPServer, settings: MCPSettings, logger: Logger = Logger(label: "flux.mcp.http")) async throws {
+    /// The services that serve MCP on `settings.host:settings.port` (port 0 picks a free one), in the order a
+    /// `ServiceGroup` must hold them: the application, then the session service, which stops first and closes
+    /// every open stream so that the application's drain ends at once. Once listening the application writes
+    /// `flux mcp listening on http://HOST:PORT/mcp` (or `/sse`) to standard error.
+    ///
+    /// ```swift
+    /// let services = MCPHTTPServer.services(mcp, settings: configuration.mcp)
+    /// try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm], logger: logger)).run()
+    /// ```
+    public static func services(_ mcp: FluxMCPServer, settings: MCPSettings, logger: Logger = Logger(label: "flux.mcp.http")) -> [any Service] {
         let handler = MCPHTTPHandler(
             mcp: mcp, configuration: MCPHTTPHandler.Configuration(settings: settings, maxMessageBytes: mcp.options.maxMessageBytes),
             logger: logger)
@@ -26,8 +33,6 @@ public enum MCPHTTPServer {
                 FileHandle.standardError.write(Data("flux mcp listening on http://\(host):\(port)\(endpoint)\n".utf8))
             },
             logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [app, handler.sessionService], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        return [app, handler.sessionService]
     }
 }

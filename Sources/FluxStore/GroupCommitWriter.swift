@@ -53,7 +53,7 @@ final class GroupCommitWriter: Sendable {
     /// Runs `body` in a write transaction, possibly shared with other writes, and returns its result
     /// once the transaction has committed. `body` must not start or end transactions itself.
     /// `small` allows the fast path; a large write (thousands of events) always goes to the writer's thread,
-    /// so that it never holds the caller's thread, which may be the event loop that answers requests, for long.
+    /// so that it never holds the caller's thread (one of Swift's cooperative pool) for long.
     func perform<T: Sendable>(small: Bool = true, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         if small, case .done(let value) = try performInlineIfIdle(body) {
             return value

@@ -52,12 +52,7 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
     }
 
     private init(path: String, synchronous: SQLiteSynchronous, busyTimeout: Duration, temporaryDirectory: String?) throws {
-        let url = URL(fileURLWithPath: path)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            throw StoreError.unavailable("cannot create the directory of \(path): \(error.localizedDescription)")
-        }
+        try Self.createPrivately(path: path)
 
         let busyPolicy = BusyPolicy(timeout: busyTimeout.seconds)
         var configuration = Configuration()
@@ -82,6 +77,29 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
         self.path = path
         self.writer = GroupCommitWriter(pool: pool, busyPolicy: busyPolicy, checkpointer: checkpointer)
         self.temporaryDirectory = temporaryDirectory
+    }
+
+    /// Creates the directories of `path` that are missing with mode 0700 and the database file, if missing, with
+    /// mode 0600; an existing database file readable by others is narrowed to 0600. The store holds every input,
+    /// output and event, and secrets' ciphertexts: nobody but its owner reads it. SQLite gives its `-wal` and
+    /// `-shm` files the database file's mode.
+    private static func createPrivately(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError.unavailable("cannot create the directory of \(path): \(error.localizedDescription)")
+        }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StoreError.unavailable("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var status = stat()
+        if fstat(fd, &status) == 0, status.st_mode & 0o077 != 0, status.st_uid == geteuid() {
+            _ = fchmod(fd, 0o600)
+            for suffix in ["-wal", "-shm"] { _ = chmod(path + suffix, 0o600) }
+        }
     }
 
     /// A store in a new temporary directory that is deleted when the store is released. For tests.
@@ -184,7 +202,7 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
 
     /// The most rows a write may have to run on the caller's thread (GroupCommitWriter's fast path). A commit of
     /// 64 events takes well under a millisecond; one of thousands (a map's buffered start events) takes
-    /// 100 ms or more, which a server's event loop must not wait out.
+    /// 100 ms or more, for which a thread of Swift's cooperative pool must not be held.
     static let inlineWriteLimit = 64
 
     /// Runs `body` in a write transaction through the group-commit queue. `rows` is about how many rows it

@@ -1,5 +1,4 @@
 import FluxCLI
 import Foundation
 
-FluxCommandLine.prepareThreads()
 exit(await FluxCommandLine.main())

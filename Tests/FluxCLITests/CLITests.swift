@@ -4,15 +4,6 @@ import Testing
 
 @Suite("flux command line")
 struct CLITests {
-    /// `FLUX_EVENT_LOOPS` is read before any command runs; a value it cannot use stops every command.
-    @Test(arguments: ["0", "many", "257", "-1"])
-    func anEventLoopCountItCannotUseStopsTheProcessWithItsName(_ value: String) throws {
-        let result = try FluxBinary(environment: ["FLUX_EVENT_LOOPS": value]).run(["workflow", "list"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("FLUX_EVENT_LOOPS") && result.stderr.contains("from 1 to 256") && result.stderr.contains("\"\(value)\""),
-                "\(result.stderr)")
-    }
-
     @Test func runADocumentInOneStep() throws {
         let flux = try FluxBinary()
         let result = try flux.run(["run", FluxBinary.examples.appendingPathComponent("hello_world.yaml").path, "World", "--format", "json"])

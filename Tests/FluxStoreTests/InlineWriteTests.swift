@@ -4,7 +4,7 @@ import Testing
 @testable import FluxStore
 
 /// A small write on an idle store runs on the caller's thread (no hand-off); a large one never does, so that a
-/// server's event loop is not held while thousands of rows are written.
+/// thread of Swift's cooperative pool is not held while thousands of rows are written.
 @Suite("Inline writes")
 struct InlineWriteTests {
     /// Whether `body` ran on the thread that called `write`.

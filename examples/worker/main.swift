@@ -3,5 +3,4 @@
 import FluxCLI
 import Foundation
 
-FluxCommandLine.prepareThreads()
 exit(await FluxCommandLine.main(swiftTasks: ExampleWorker.tasks, swiftWorkflows: ExampleWorker.workflows))
