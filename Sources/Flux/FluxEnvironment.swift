@@ -42,7 +42,8 @@ public struct FluxEnvironment: Sendable {
             configuration: engineConfiguration ?? EngineConfiguration(
                 mapConcurrency: configuration.executor.mapConcurrency,
                 leaseDuration: .milliseconds(Int(configuration.workers.leaseTimeout * 1000)),
-                maxConcurrentExecutions: configuration.executor.maxConcurrentExecutions),
+                maxConcurrentExecutions: configuration.executor.maxConcurrentExecutions,
+                maxMapItems: configuration.executor.maxMapItems, maxRecordedBytes: configuration.executor.maxRecordedBytes),
             logger: logger)
         return FluxEnvironment(configuration: configuration, store: store, engine: engine, vault: vault, secrets: secrets)
     }

@@ -234,6 +234,12 @@ enum ConfigurationKeys {
 
     /// The known key closest to `name`, for "did you mean" hints; `nil` if none is close.
     static func suggestion(for name: String) -> String? {
+        ConfigurationKey("executor.max_map_items", \.executor.maxMapItems) { p, r throws(ConfigurationError) in
+            try p.integer(r, minimum: 1)
+        },
+        ConfigurationKey("executor.max_recorded_bytes", \.executor.maxRecordedBytes) { p, r throws(ConfigurationError) in
+            try p.integer(r, minimum: 1_024)
+        },
         let candidates = all.map(\.name) + sections
         var best: (name: String, distance: Int)?
         for candidate in candidates {

@@ -54,7 +54,8 @@ public struct FluxWorker: Service {
             configuration: EngineConfiguration(
                 mapConcurrency: configuration.executor.mapConcurrency,
                 leaseDuration: .milliseconds(Int(registered.leaseTimeout * 1000)),
-                maxConcurrentExecutions: options.concurrency),
+                maxConcurrentExecutions: options.concurrency,
+                maxMapItems: configuration.executor.maxMapItems, maxRecordedBytes: configuration.executor.maxRecordedBytes),
             ownerID: connection.owner, logger: logger)
         for definition in swiftWorkflows { await engine.register(definition) }
         let security = configuration.security
@@ -75,8 +76,17 @@ public struct FluxWorker: Service {
                 try? await cancelWhenGracefulShutdown { await runner.listen() }
                 await runner.slots.close()
                 logger.info("worker \(options.name) takes no more work; waiting up to \(options.shutdownGrace) for executions in flight")
+                // Done as soon as nothing is in flight, rather than at the heartbeats' next wake-up.
+                let deadline = ContinuousClock.now + options.shutdownGrace
+                while await runner.slots.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
             }
             group.addTask { await runner.heartbeats() }
+            // Heartbeats go on while executions finish; whichever ends first (the wait above, or the heartbeats'
+            // own grace) ends the other.
+            await group.next()
+            group.cancelAll()
         }
         await connection.shutdown()
         logger.info("worker \(options.name) stopped")
@@ -224,6 +234,7 @@ struct WorkerRunner: Sendable {
         while true {
             let interval = connection.currentSession?.heartbeatInterval ?? 5
             try? await Task.sleep(for: .milliseconds(Int(max(0.05, interval) * 1000)))
+            if Task.isCancelled { return }
             let inFlight = await slots.ids
             if await slots.closed {
                 let since = closedAt ?? .now

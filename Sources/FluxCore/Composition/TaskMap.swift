@@ -10,6 +10,7 @@ enum TaskMap {
         // Number the calls in order before any of them starts, so ids do not depend on scheduling.
         let contentIDs = arguments.map { TaskIdentity.contentID(name: definition.name, arguments: $0) }
         let taskIDs = await runtime.nextTaskIDs(contentIDs: contentIDs, scope: RuntimeContext.scope)
+        try checkMapItems(arguments.count)
         let limit = concurrency ?? runtime.services.mapConcurrency
         return try await boundedMap(count: arguments.count, limit: limit) { i in
             try await definition.invoke(arguments: arguments[i], runtime: runtime, taskID: taskIDs[i], contentID: contentIDs[i])

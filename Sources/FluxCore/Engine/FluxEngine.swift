@@ -11,13 +11,20 @@ public struct EngineConfiguration: Sendable {
     public var pollInterval: Duration
     /// How many executions started in the background (async runs, resumes, recoveries) run at once.
     public var maxConcurrentExecutions: Int
+    /// The most items one `map` may have; a larger one fails its step (``ExecutionLimitExceeded``).
+    public var maxMapItems: Int
+    /// The most bytes one execution may record (its events' values, roughly as JSON); past it the execution fails
+    /// (``ExecutionLimitExceeded``), so that a small input cannot make one execution fill the store.
+    public var maxRecordedBytes: Int
 
     public init(mapConcurrency: Int = 64, leaseDuration: Duration = .seconds(30), pollInterval: Duration = .milliseconds(100),
-                maxConcurrentExecutions: Int = 64) {
+                maxConcurrentExecutions: Int = 64, maxMapItems: Int = 100_000, maxRecordedBytes: Int = 64 << 20) {
         self.mapConcurrency = mapConcurrency
         self.leaseDuration = leaseDuration
         self.pollInterval = pollInterval
         self.maxConcurrentExecutions = maxConcurrentExecutions
+        self.maxMapItems = maxMapItems
+        self.maxRecordedBytes = maxRecordedBytes
     }
 }
 
@@ -264,7 +271,10 @@ public actor FluxEngine {
             let record: ExecutionRecord
             switch result {
             case .success(let output):
-                if await runtime.cancelRequested, Task.isCancelled {
+                if let exceeded = await runtime.limitExceeded(recording: output) {
+                    let described = errorJSON(exceeded)
+                    record = try await runtime.finish(state: .failed, event: .workflowFailed, value: described, output: described)
+                } else if await runtime.cancelRequested, Task.isCancelled {
                     record = try await runtime.finish(state: .cancelled, event: .workflowCancelled, value: .null, output: .null)
                 } else {
                     record = try await runtime.finish(state: .completed, event: .workflowCompleted, value: output, output: output)
@@ -493,7 +503,8 @@ public actor FluxEngine {
 
     nonisolated var services: EngineServices {
         EngineServices(
-            secrets: secrets, cache: store, mapConcurrency: configuration.mapConcurrency, logger: logger,
+            secrets: secrets, cache: store, mapConcurrency: configuration.mapConcurrency,
+            maxMapItems: configuration.maxMapItems, maxRecordedBytes: configuration.maxRecordedBytes, logger: logger,
             notify: { [watchers] id in watchers.notify(id) },
             callWorkflow: { [weak self] call in
                 guard let self else { throw EngineError.workflowNotFound(call.workflowName) }

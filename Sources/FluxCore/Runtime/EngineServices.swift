@@ -6,6 +6,8 @@ struct EngineServices: Sendable {
     let secrets: (any SecretProvider)?
     let cache: any TaskCacheStore
     let mapConcurrency: Int
+    let maxMapItems: Int
+    let maxRecordedBytes: Int
     let logger: Logger
     /// Told after every commit of an execution, so that waiters can look at it.
     let notify: @Sendable (String) -> Void

@@ -44,6 +44,11 @@ actor ExecutionRuntime {
     private var secretValues: [String] = []
     private(set) var cancelRequested = false
     private var cancelHandler: (@Sendable () -> Void)?
+    /// About how many bytes the execution's events hold (``JSONValue/estimatedSize`` of their values).
+    private var recordedBytes = 0
+    /// Set once an event would have taken ``recordedBytes`` past the limit: that event was recorded without its
+    /// value, and the execution fails at its next durability point.
+    private var overLimit: ExecutionLimitExceeded?
 
     init(record: ExecutionRecord, events: [ExecutionEvent], store: any FluxStore, services: EngineServices, createOnFirstFlush: Bool) {
         executionID = record.id
@@ -60,8 +65,9 @@ actor ExecutionRuntime {
         nextSequence = last + 1
         committedSequence = createOnFirstFlush ? 0 : last
         pendingCreate = createOnFirstFlush ? record : nil
-        for event in events where !event.type.isWorkflowEvent {
-            tasks[event.sourceID, default: TaskHistory()].apply(event)
+        for event in events {
+            recordedBytes += event.value.estimatedSize
+            if !event.type.isWorkflowEvent { tasks[event.sourceID, default: TaskHistory()].apply(event) }
         }
     }
 
@@ -70,7 +76,13 @@ actor ExecutionRuntime {
     /// Appends an event to the buffer (it becomes durable at the next flush).
     @discardableResult
     func append(_ type: EventType, source: String? = nil, name: String? = nil, value: JSONValue = .null) -> ExecutionEvent {
-        let v = secretValues.isEmpty ? value : Redactor.redact(value, secrets: secretValues)
+        var v = secretValues.isEmpty ? value : Redactor.redact(value, secrets: secretValues)
+        let size = v.estimatedSize
+        if recordedBytes + size > services.maxRecordedBytes, size > Self.omittedValue.estimatedSize {
+            overLimit = overLimit ?? .recordedBytes(limit: services.maxRecordedBytes)
+            v = Self.omittedValue
+        }
+        recordedBytes += v.estimatedSize
         let sequence = nextSequence
         nextSequence += 1
         let event = ExecutionEvent(
@@ -98,13 +110,16 @@ actor ExecutionRuntime {
     /// run whose first steps only compute (a document's `set` steps) costs one commit less, which on a remote
     /// worker is one checkpoint request less. Other state changes (a resume) are still committed first.
     func startTask(taskID: String, name: String, arguments: JSONValue, alreadyStarted: Bool, sideEffectFree: Bool = false) async throws {
+        if let overLimit { throw overLimit }
         if !alreadyStarted { append(.taskStarted, source: taskID, name: name, value: arguments) }
         if sideEffectFree && (pendingState == nil || pendingState == .running) { return }
         if pendingNeedsDurability || pendingState != nil { try await flush() }
     }
 
-    /// Makes every event appended so far durable.
+    /// Makes every event appended so far durable; fails once the execution has gone past its recorded-bytes limit
+    /// (the events are then written by ``finish(state:event:value:output:)``, which records the failure).
     func flush() async throws {
+        if let overLimit { throw overLimit }
         let target = nextSequence - 1
         var yielded = false
         while committedSequence < target || pendingState != nil {
@@ -209,6 +224,16 @@ actor ExecutionRuntime {
         committedSequence = last
         services.notify(executionID)
         return snapshotRecord(output: cleanOutput)
+    }
+
+    /// What stands in an event for a value that would have taken the execution past its recorded-bytes limit.
+    static let omittedValue: JSONValue = ["omitted": "over the execution's recorded-bytes limit (executor.max_recorded_bytes)"]
+
+    /// The limit the execution has gone past, or would go past by recording `output` as its result.
+    func limitExceeded(recording output: JSONValue) -> ExecutionLimitExceeded? {
+        if let overLimit { return overLimit }
+        guard recordedBytes + 2 * output.estimatedSize > services.maxRecordedBytes else { return nil }
+        return .recordedBytes(limit: services.maxRecordedBytes)
     }
 
     func snapshotRecord(output: JSONValue) -> ExecutionRecord {

@@ -235,6 +235,7 @@ struct DocumentRun: Sendable {
         }
         guard !items.isEmpty else { return .array([]) }
         let run = self
+        do { try checkMapItems(items.count) } catch { throw StepError(step: name, message: String(describing: error)) }
         let itemBody = map.body
         let branches: [@Sendable () async throws -> JSONValue] = items.indices.map { i in
             {
