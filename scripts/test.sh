@@ -15,4 +15,6 @@ export FLUX_TEST_POSTGRES_URL
 # In CI nothing should outlive the run; locally the server stays up for the next run.
 if [ "${CI:-}" = "true" ]; then trap 'bash scripts/postgres.sh stop' EXIT; fi
 swift build --manifest-cache local --build-tests
+# Every long-running command ends within 12 s of SIGTERM, with the machine busy (the short form: 10 cycles each).
+bash scripts/shutdown-stress.sh --short
 swift test --manifest-cache local --skip-build --no-parallel 2>&1 | tee .build/test-output.txt

@@ -66,6 +66,6 @@ struct ExecutionLimitsTests {
         defer { try? FileManager.default.removeItem(at: flux.directory) }
         let result = try flux.run(["workflow", "list"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("executor.max_recorded_bytes") && result.stderr.contains("1024"), "\(result.stderr)")
+        #expect(result.stderr.contains("FLUX_EXECUTOR__MAX_RECORDED_BYTES") && result.stderr.contains("at least 1024"), "\(result.stderr)")
     }
 }

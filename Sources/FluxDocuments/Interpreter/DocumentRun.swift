@@ -448,7 +448,7 @@ struct DocumentRun: Sendable {
         case .exec(let command):
             let arguments = try evaluate(command.arguments, context, secrets: secrets, step: name)
             let env = try command.environment.map { try evaluate($0, context, secrets: secrets, step: name) }
-            return try await ExecStep(allowlist: environment.execAllowlist).perform(command.command, arguments: arguments, environment: env, step: name)
+            return try await ExecStep(allowlist: environment.execAllowlist, workflow: document.name).perform(command.command, arguments: arguments, environment: env, step: name)
         case .builtin(let call):
             return try await builtin(call, name: name, context, secrets: secrets)
         case .call(let call):

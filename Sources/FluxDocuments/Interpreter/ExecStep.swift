@@ -7,33 +7,52 @@ import Glibc
 import Darwin
 #endif
 
-/// The `exec:` step: a program with arguments, no shell, only when the allowlist names it.
+/// The `exec:` step: a program with arguments, no shell, only as `security.exec_allowlist` grants it (``ExecGrant``),
+/// with an environment that cannot steer the loader or the program's own configuration (``refusedVariable(_:)``).
 struct ExecStep: Sendable {
     let allowlist: [String]
+    /// The workflow whose step runs: an entry may be for one workflow only.
+    let workflow: String
 
     /// Most bytes of stdout and of stderr kept in the output (the rest is read and dropped).
     static let maxCapturedBytes = 1 << 20
     /// Variables passed on from the engine's own environment (the rest may hold keys and tokens).
     static let inheritedVariables = ["PATH", "HOME", "LANG", "TMPDIR"]
 
-    /// Why `command` may not run, or `nil` with the executable's path.
-    func authorize(_ command: String, step: String) throws -> String {
-        guard !allowlist.isEmpty else {
+    /// Variables a step may not set: they make the dynamic loader load a library, a shell or interpreter run a file
+    /// or an option, or a program (git above all) take configuration or commands from the environment.
+    static let refusedPrefixes = ["LD_", "DYLD_", "GIT_", "PYTHON", "PERL5", "RUBY", "NODE_", "BASH_FUNC_", "MALLOC_"]
+    static let refusedNames: Set<String> = [
+        "PATH", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "IFS", "CDPATH", "PERLLIB", "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "GCONV_PATH", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "RES_OPTIONS",
+        "NLSPATH", "LOCPATH", "SSLKEYLOGFILE", "EDITOR", "VISUAL", "PAGER", "HOME", "XDG_CONFIG_HOME",
+    ]
+
+    /// Why a step may not set the variable `name`, or nil.
+    static func refusedVariable(_ name: String) -> String? {
+        let upper = name.uppercased()
+        guard refusedNames.contains(upper) || refusedPrefixes.contains(where: { upper.hasPrefix($0) }) else { return nil }
+        return "exec env may not set \(name): it changes what the program loads or runs (docs/security.md)"
+    }
+
+    /// The executable to run for `command` with `arguments`, or the step's error saying why it may not run.
+    func authorize(_ command: String, arguments: [String], step: String) throws -> String {
+        let grants = allowlist.compactMap(ExecGrant.init)
+        guard !grants.isEmpty else {
             throw StepError(step: step, message: "exec is disabled: list the programs workflows may run in security.exec_allowlist "
                 + "(flux.toml: [flux.security] exec_allowlist = [\"\(command)\"], or FLUX_SECURITY__EXEC_ALLOWLIST='[\"\(command)\"]')")
         }
         let resolved = Self.resolve(command)
-        let allowed = allowlist.contains { entry in
-            if entry.contains("/") {
-                // A path allows exactly that file, written as the path or found on PATH.
-                let wanted = URL(fileURLWithPath: entry).standardizedFileURL.path
-                return resolved.map { URL(fileURLWithPath: $0).standardizedFileURL.path == wanted } ?? false
-            }
-            // A bare name allows the program of that name found on PATH, not a path that ends in it.
-            return !command.contains("/") && entry == command
+        let named = grants.filter { $0.names(workflow: workflow, program: command, resolved: resolved) }
+        guard !named.isEmpty else {
+            throw StepError(step: step, message: "exec of \(command) is refused: security.exec_allowlist does not grant it to workflow \(workflow) "
+                + "(\(allowlist.joined(separator: ", ")))")
         }
-        guard allowed else {
-            throw StepError(step: step, message: "exec of \(command) is refused: it is not in security.exec_allowlist (\(allowlist.joined(separator: ", ")))")
+        guard named.contains(where: { $0.allows(arguments: arguments) }) else {
+            let shown = arguments.prefix(4).map { "\"\($0)\"" }.joined(separator: " ")
+            throw StepError(step: step, message: "exec of \(command) \(shown)\(arguments.count > 4 ? " …" : "") is refused: "
+                + "security.exec_allowlist grants \(command) only with the arguments its entries begin with "
+                + "(\(named.map { $0.argumentPrefix.map { $0 ?? "*" }.joined(separator: " ") }.joined(separator: "; ")))")
         }
         guard let resolved else {
             throw StepError(step: step, message: "exec: \(command) was not found\(command.contains("/") ? "" : " on PATH") or is not executable")
@@ -42,10 +61,11 @@ struct ExecStep: Sendable {
     }
 
     func perform(_ command: String, arguments: JSONValue, environment: JSONValue?, step: String) async throws -> JSONValue {
-        let executable = try authorize(command, step: step)
         guard let list = arguments.isNull ? [] : arguments.arrayValue else {
             throw StepError(step: step, message: "exec args must be a list of strings, found \(arguments.typeName)")
         }
+        let argumentTexts = list.map { ExpressionEvaluator.text($0) }
+        let executable = try authorize(command, arguments: argumentTexts, step: step)
         var variables: [String: String] = [:]
         let own = ProcessInfo.processInfo.environment
         for name in Self.inheritedVariables { variables[name] = own[name] }
@@ -54,11 +74,14 @@ struct ExecStep: Sendable {
             guard let object = environment.objectValue else {
                 throw StepError(step: step, message: "exec env must be an object of names to values, found \(environment.typeName)")
             }
-            for (k, v) in object { variables[k] = ExpressionEvaluator.text(v) }
+            for (k, v) in object {
+                if let refusal = Self.refusedVariable(k) { throw StepError(step: step, message: refusal) }
+                variables[k] = ExpressionEvaluator.text(v)
+            }
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = list.map { ExpressionEvaluator.text($0) }
+        process.arguments = argumentTexts
         process.environment = variables
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

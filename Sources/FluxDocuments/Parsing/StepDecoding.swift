@@ -532,7 +532,15 @@ extension DocumentDecoder {
             }
         }
         if let value = node.value("env") {
-            if value.entries != nil || value.scalar?.value.stringValue?.contains("${{") == true {
+            if let entries = value.entries {
+                for entry in entries {
+                    if let refusal = ExecStep.refusedVariable(entry.key) {
+                        report(entry.keyNode, path / "env" / entry.key, refusal)
+                        ok = false
+                    }
+                }
+                spec.environment = template(value, path / "env", scope)
+            } else if value.scalar?.value.stringValue?.contains("${{") == true {
                 spec.environment = template(value, path / "env", scope)
             } else {
                 report(value, path / "env", "expected an object of environment variables, found \(value.foundDescription)")
