@@ -7,7 +7,8 @@ import NIOHTTP1
 public enum HTTPClients {
     /// Sends requests through one AsyncHTTPClient for the whole process (on NIO's shared event loops, like
     /// AsyncHTTPClient's own `HTTPClient.shared`, so it is never shut down): no cookies, no cache, no
-    /// decompression. It follows redirects itself, asking the request's `checkRedirect` before each hop, stops
+    /// decompression. It connects to the request's `pinnedAddress` when it has one, follows redirects itself, asking
+    /// the request's `checkRedirect` before each hop (and connecting where it answers), stops
     /// reading once the body passes the limit (at once when `Content-Length` announces more), and gives up after
     /// `timeout` seconds for the whole exchange.
     public static let shared: HTTPClient = { request in
@@ -19,13 +20,19 @@ public enum HTTPClients {
     /// connection with backoff until the connect timeout, so a step against a closed port failed after 30 s with
     /// "timed out"; it now fails at once with the reason, and the step's own retry options (visible, durable
     /// TASK_RETRY events) decide whether to try again.
-    static let processClient: AsyncHTTPClient.HTTPClient = {
+    static let processClient = AsyncHTTPClient.HTTPClient(
+        eventLoopGroup: AsyncHTTPClient.HTTPClient.defaultEventLoopGroup, configuration: configuration(pinning: [:]))
+
+    /// The configuration of the process's client; `pinning` maps host names to the addresses to connect to
+    /// (AsyncHTTPClient's `dnsOverride`, which keeps the name for TLS: SNI and certificate checks).
+    static func configuration(pinning: [String: String]) -> AsyncHTTPClient.HTTPClient.Configuration {
         var pool = AsyncHTTPClient.HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60))
         pool.retryConnectionEstablishment = false
-        return AsyncHTTPClient.HTTPClient(
-            eventLoopGroup: AsyncHTTPClient.HTTPClient.defaultEventLoopGroup,
-            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(30)), connectionPool: pool))
-    }()
+        var configuration = AsyncHTTPClient.HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(30)), connectionPool: pool)
+        configuration.dnsOverride = pinning
+        return configuration
+    }
 }
 
 /// One exchange of an `http:` step: the request, then each redirect the policy lets through, then the body
@@ -59,32 +66,55 @@ struct AsyncHTTPTransfer: Sendable {
         var current = request
         var redirects = 0
         while true {
-            let response: AsyncHTTPClient.HTTPClientResponse
+            // A hop to a checked address gets a client of its own that connects only there.
+            let hop = current.pinnedAddress.flatMap { address in current.url.host.map { host in
+                AsyncHTTPClient.HTTPClient(eventLoopGroup: AsyncHTTPClient.HTTPClient.defaultEventLoopGroup,
+                                           configuration: HTTPClients.configuration(pinning: [host: address]))
+            } }
             do {
-                response = try await client.execute(Self.outgoing(current), deadline: deadline)
-            } catch let error as AsyncHTTPClient.HTTPClientError where error == .deadlineExceeded {
-                throw HTTPClientError("timed out after \(Self.format(request.timeout)) s")
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                throw HTTPClientError(Self.describe(error))
-            }
-            let status = Int(response.status.code)
-            if let location = response.headers.first(name: "Location"), [301, 302, 303, 307, 308].contains(status) {
-                guard let next = URL(string: location, relativeTo: current.url)?.absoluteURL else {
-                    throw HTTPClientError("the redirect to \(location.prefix(200)) is not a valid URL")
-                }
-                if let refusal = await request.checkRedirect(next) { throw HTTPClientError(refusal) }
+                let (response, next) = try await send(current, through: hop ?? client, deadline: deadline)
+                try? await hop?.shutdown()
+                if let response { return response }
+                guard let next else { throw HTTPClientError("no response") }
                 redirects += 1
                 guard redirects <= Self.maxRedirects else {
                     throw HTTPClientError("too many HTTP redirects (more than \(Self.maxRedirects))")
                 }
-                current = Self.following(current, to: next, status: status)
-                continue
+                current = next
+            } catch {
+                try? await hop?.shutdown()
+                throw error
             }
-            return HTTPClientResponse(status: status, headers: Self.headers(response.headers),
-                                      body: try await body(of: response))
         }
+    }
+
+    /// One hop: the response with its body, or the request for the next hop of a redirect the policy admits.
+    func send(_ current: HTTPClientRequest, through client: AsyncHTTPClient.HTTPClient,
+              deadline: NIODeadline) async throws -> (HTTPClientResponse?, HTTPClientRequest?) {
+        let response: AsyncHTTPClient.HTTPClientResponse
+        do {
+            response = try await client.execute(Self.outgoing(current), deadline: deadline)
+        } catch let error as AsyncHTTPClient.HTTPClientError where error == .deadlineExceeded {
+            throw HTTPClientError("timed out after \(Self.format(request.timeout)) s")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw HTTPClientError(Self.describe(error))
+        }
+        let status = Int(response.status.code)
+        if let location = response.headers.first(name: "Location"), [301, 302, 303, 307, 308].contains(status) {
+            guard let next = URL(string: location, relativeTo: current.url)?.absoluteURL else {
+                throw HTTPClientError("the redirect to \(location.prefix(200)) is not a valid URL")
+            }
+            switch await request.checkRedirect(next) {
+            case .refused(let refusal): throw HTTPClientError(refusal)
+            case .admitted(let address):
+                var following = Self.following(current, to: next, status: status)
+                following.pinnedAddress = address
+                return (nil, following)
+            }
+        }
+        return (HTTPClientResponse(status: status, headers: Self.headers(response.headers), body: try await body(of: response)), nil)
     }
 
     /// The body, failing as soon as it is known to pass the limit.

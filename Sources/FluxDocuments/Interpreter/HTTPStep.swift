@@ -30,7 +30,11 @@ struct HTTPStep: Sendable {
             throw StepError(step: step, message: "http url must be an absolute http:// or https:// URL, got \(request.url.prefix(200))")
         }
         let policy = HostPolicy(environment: environment)
-        if let refusal = await policy.refusalAsync(host: host) { throw StepError(step: step, message: refusal) }
+        let pinned: String?
+        switch await policy.admissionAsync(host: host) {
+        case .refused(let refusal): throw StepError(step: step, message: refusal)
+        case .admitted(let address): pinned = address
+        }
         if let query = request.query, !query.isNull {
             guard let object = query.objectValue else {
                 throw StepError(step: step, message: "http query must be an object of names to values, found \(query.typeName)")
@@ -44,11 +48,15 @@ struct HTTPStep: Sendable {
         guard let url = components.url else { throw StepError(step: step, message: "http url is not valid: \(request.url.prefix(200))") }
         let method = request.method.uppercased()
         let timeout = request.timeout ?? environment.httpTimeout
-        var transfer = HTTPClientRequest(method: method, url: url, maxResponseBytes: environment.maxResponseBytes, timeout: timeout) { next in
+        var transfer = HTTPClientRequest(method: method, url: url, maxResponseBytes: environment.maxResponseBytes, timeout: timeout,
+                                         pinnedAddress: pinned) { next in
             guard let host = next.host, ["http", "https"].contains(next.scheme?.lowercased() ?? "") else {
-                return "http redirect to \(next.absoluteString.prefix(200)) is refused: only http and https URLs are followed"
+                return .refused("http redirect to \(next.absoluteString.prefix(200)) is refused: only http and https URLs are followed")
             }
-            return await policy.refusalAsync(host: host).map { "redirect refused: \($0)" }
+            switch await policy.admissionAsync(host: host) {
+            case .refused(let refusal): return .refused("redirect refused: \(refusal)")
+            case .admitted(let address): return .admitted(address: address)
+            }
         }
         if let headers = request.headers, !headers.isNull {
             guard let object = headers.objectValue else {

@@ -27,37 +27,41 @@ struct HostPolicy: Sendable {
     static let metadataAddresses: [IPAddress] = ["fd00:ec2::254", "100.100.100.200"].compactMap(IPAddress.init)
 
     /// `nil` when `host` may be reached, else why not. Resolves the name (blocking: call off the cooperative pool).
-    func refusal(host rawHost: String) -> String? {
+    /// Whether `rawHost` may be reached, and at which of its addresses: every address it resolves to is checked,
+    /// and the first is the one the client connects to. An unspecified address (`0.0.0.0`, `0`, `::`) reaches this
+    /// machine, so it is judged as loopback too.
+    func admission(host rawHost: String) -> HostAdmission {
         let host = Self.bare(rawHost)
         if refuseLinkLocal, Self.metadataNames.contains(host) {
-            return "http to \(host) is refused: cloud metadata services are never reachable from workflows"
+            return .refused("http to \(host) is refused: cloud metadata services are never reachable from workflows")
         }
         if deny.contains(where: { $0.matches(name: host) }) {
-            return "http to \(host) is refused by security.http_deny_hosts"
+            return .refused("http to \(host) is refused by security.http_deny_hosts")
         }
+        let literal = IPAddress(host)
         // A name that does not resolve here is left to the HTTP client, which fails on it (or, in tests, fakes it).
-        let addresses = IPAddress(host).map { [$0] } ?? IPAddress.resolve(host)
+        let addresses = literal.map { [$0] } ?? IPAddress.resolve(host)
         for address in addresses {
             if refuseLinkLocal, address.isLinkLocal || Self.metadataAddresses.contains(address) {
-                return "http to \(host) (\(address)) is refused: link-local and cloud metadata addresses are never reachable from workflows"
+                return .refused("http to \(host) (\(address)) is refused: link-local and cloud metadata addresses are never reachable from workflows")
             }
-            if deny.contains(where: { $0.matches(address: address) }) {
-                return "http to \(host) (\(address)) is refused by security.http_deny_hosts"
+            let judged = address.isUnspecified ? [address] + IPAddress.loopback : [address]
+            if judged.contains(where: { candidate in deny.contains { $0.matches(address: candidate) } }) {
+                return .refused("http to \(host) (\(address)) is refused by security.http_deny_hosts"
+                    + (address.isUnspecified ? " (an unspecified address reaches this machine, like loopback)" : ""))
             }
         }
         if !allow.isEmpty, !allow.contains(where: { $0.matches(name: host) }),
            addresses.isEmpty || !addresses.allSatisfy({ address in allow.contains { $0.matches(address: address) } }) {
-            return "http to \(host) is refused: it is not in security.http_allow_hosts"
+            return .refused("http to \(host) is refused: it is not in security.http_allow_hosts")
         }
-        return nil
+        return .admitted(address: literal == nil ? addresses.first?.description : nil)
     }
 
-    /// The same check without blocking a thread of the cooperative pool.
-    func refusalAsync(host: String) async -> String? {
-        await onThread { self.refusal(host: host) }
+    func admissionAsync(host: String) async -> HostAdmission {
+        await onThread { self.admission(host: host) }
     }
 
-    /// Lower case, without IPv6 brackets or a trailing dot.
     static func bare(_ host: String) -> String {
         var h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         while h.hasSuffix(".") { h.removeLast() }
@@ -129,6 +133,15 @@ struct IPAddress: Sendable, Hashable, CustomStringConvertible {
             return
         }
         return nil
+    }
+
+    /// `127.0.0.1` and `::1`.
+    static let loopback: [IPAddress] = ["127.0.0.1", "::1"].compactMap(IPAddress.init)
+
+    /// `0.0.0.0/8` and `::`: connecting there reaches this machine.
+    var isUnspecified: Bool {
+        if bytes.count == 4 { return bytes[0] == 0 }
+        return bytes.allSatisfy { $0 == 0 }
     }
 
     var isLinkLocal: Bool {

@@ -62,17 +62,23 @@ public struct HTTPClientRequest: Sendable {
     public var maxResponseBytes: Int
     /// Seconds the whole exchange may take.
     public var timeout: Double
-    /// Asked before following a redirect: `nil` to follow it, or why it is refused (the client must then fail).
-    public var checkRedirect: @Sendable (URL) async -> String?
+    /// The address the host policy checked for `url`'s host: the client must connect there and nowhere else, so
+    /// that a name resolving anew to another address (DNS rebinding) cannot slip past the check. Nil when the
+    /// host is an address itself, or did not resolve when checked.
+    public var pinnedAddress: String?
+    /// Asked before following a redirect, with the next URL: whether to follow it, and where to connect.
+    public var checkRedirect: @Sendable (URL) async -> HostAdmission
 
     public init(method: String = "GET", url: URL, headers: [(name: String, value: String)] = [], body: Data? = nil,
-                maxResponseBytes: Int, timeout: Double, checkRedirect: @escaping @Sendable (URL) async -> String? = { _ in nil }) {
+                maxResponseBytes: Int, timeout: Double, pinnedAddress: String? = nil,
+                checkRedirect: @escaping @Sendable (URL) async -> HostAdmission = { _ in .admitted(address: nil) }) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.maxResponseBytes = maxResponseBytes
         self.timeout = timeout
+        self.pinnedAddress = pinnedAddress
         self.checkRedirect = checkRedirect
     }
 
@@ -86,6 +92,14 @@ public struct HTTPClientRequest: Sendable {
         headers.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
         headers.append((name, value))
     }
+}
+
+/// What the host policy says of a host an `http` step is about to reach.
+public enum HostAdmission: Sendable, Hashable {
+    /// It may be reached at `address` (the address that was checked), or resolved as usual when nil.
+    case admitted(address: String?)
+    /// Why it may not be reached.
+    case refused(String)
 }
 
 /// What an ``HTTPClient`` received.

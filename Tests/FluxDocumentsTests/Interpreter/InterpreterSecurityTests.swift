@@ -54,7 +54,7 @@ struct InterpreterSecurityTests {
                 exec: { command: \(echo), args: [ok] }
             """, InterpreterEnvironment(execAllowlist: ["echo"]))
         #expect(pathNotName.record.state == .failed)
-        #expect(pathNotName.failureMessage.contains("is not in security.exec_allowlist"), "\(pathNotName.failureMessage)")
+        #expect(pathNotName.failureMessage.contains("security.exec_allowlist does not grant it to workflow"), "\(pathNotName.failureMessage)")
         let other = try await runOne("""
               - id: hi
                 exec: { command: ls }
