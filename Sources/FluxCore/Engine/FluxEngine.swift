@@ -454,11 +454,28 @@ public actor FluxEngine {
     /// else would ever run it. Pass `false` where another component (a dispatcher to workers) owns CREATED ones.
     @discardableResult
     public func recoverAbandoned(includingQueued: Bool = true) async throws -> [String] {
-        var states: Set<ExecutionState> = [.claimed, .running, .resuming, .cancelling]
-        if includingQueued { states.insert(.created) }
-        let active = try await store.executions(inStates: states, limit: 10_000)
+        var states: [ExecutionState] = [.claimed, .running, .resuming, .cancelling]
+        if includingQueued { states.append(.created) }
         var recovered: [String] = []
-        for record in active where running[record.id] == nil && isAbandoned(record) {
+        // Page by page, every state: however many executions a dead process left, all of them are taken over.
+        for state in states {
+            var cursor: String?
+            repeat {
+                let page = try await store.listExecutions(ExecutionQuery(state: state, limit: Self.recoveryPage, cursor: cursor))
+                recovered += try await recover(page.executions)
+                cursor = page.nextCursor
+            } while cursor != nil
+        }
+        return recovered
+    }
+
+    /// How many executions recovery reads at a time.
+    static let recoveryPage = 1_000
+
+    /// Claims and starts, in the background, those of `records` that their owner abandoned.
+    private func recover(_ records: [ExecutionRecord]) async throws -> [String] {
+        var recovered: [String] = []
+        for record in records where running[record.id] == nil && isAbandoned(record) {
             // Leave alone what this process cannot run (a Swift workflow compiled into another binary).
             if record.state != .cancelling, (try? await definition(name: record.workflowName, version: record.workflowVersion)) == nil {
                 continue
