@@ -45,9 +45,15 @@ public struct InputSchemaValidator: Sendable {
         if !v.isEmpty { throw InputValidationError(violations: v) }
     }
 
+    /// State visits the `pattern` checks of one validation may make in all: about 0.1 s of matching.
+    static let patternBudget = 20_000_000
+
     private struct Run {
         var violations: [SchemaViolation] = []
-        var regexes: [String: NSRegularExpression] = [:]
+        var regexes: [String: SchemaPattern] = [:]
+        /// State visits the `pattern` checks of one validation may still make (``SchemaPattern/cost(scalars:)``):
+        /// a value of many long strings against a large pattern is refused instead of holding a thread for long.
+        var patternBudget = InputSchemaValidator.patternBudget
 
         mutating func fail(_ path: String, _ message: String) {
             violations.append(SchemaViolation(path: path, message: message))
@@ -95,9 +101,16 @@ public struct InputSchemaValidator: Sendable {
                 if let m = s["minLength"]?.intValue, length < m { fail(path, "expected a string of at least \(m) characters, found \(length)") }
                 if let m = s["maxLength"]?.intValue, length > m { fail(path, "expected a string of at most \(m) characters, found \(length)") }
                 if let pattern = s["pattern"]?.stringValue, let regex = regex(pattern) {
-                    let range = NSRange(text.startIndex..<text.endIndex, in: text)
-                    if regex.firstMatch(in: text, range: range) == nil {
-                        fail(path, "expected a string matching \(JSONValue.string(pattern).canonicalJSON), found \(JSONValueText.describe(value))")
+                    let cost = regex.cost(scalars: text.unicodeScalars.count)
+                    if cost > patternBudget {
+                        patternBudget = 0
+                        fail(path, "the input is too large to be checked against the pattern \(JSONValue.string(pattern).canonicalJSON): "
+                            + "shorten the strings, or simplify the pattern")
+                    } else {
+                        patternBudget -= cost
+                        if !regex.matches(text) {
+                            fail(path, "expected a string matching \(JSONValue.string(pattern).canonicalJSON), found \(JSONValueText.describe(value))")
+                        }
                     }
                 }
             }
@@ -153,9 +166,10 @@ public struct InputSchemaValidator: Sendable {
             }
         }
 
-        mutating func regex(_ pattern: String) -> NSRegularExpression? {
+        /// Linear-time matching (no backtracking): a hostile pattern such as `^(a+)+$` cannot stall a request.
+        mutating func regex(_ pattern: String) -> SchemaPattern? {
             if let r = regexes[pattern] { return r }
-            let r = try? NSRegularExpression(pattern: pattern)
+            let r = try? SchemaPattern(pattern)
             regexes[pattern] = r
             return r
         }

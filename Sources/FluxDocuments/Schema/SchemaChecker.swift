@@ -81,8 +81,10 @@ struct SchemaChecker {
                     report(v, p, "expected a regular expression (a string), found \(v.foundDescription)")
                     continue
                 }
-                if (try? NSRegularExpression(pattern: s)) == nil {
-                    report(v, p, "invalid regular expression \(JSONValue.string(s).canonicalJSON)")
+                do {
+                    _ = try SchemaPattern(s)
+                } catch {
+                    report(v, p, "invalid regular expression \(JSONValue.string(s).canonicalJSON): \(error)")
                 }
             case "anyOf", "oneOf", "allOf":
                 guard let items = v.items, !items.isEmpty else {
