@@ -112,7 +112,7 @@ echo "start to healthy (fresh starts, ms): $(cat "$OUT/ours-health.json")"
 "$FLUX" start server --host 127.0.0.1 --port "$SPORT" 2>server.log &
 SPID=$!; PIDS+=("$SPID")
 wait_healthy "http://127.0.0.1:$SPORT/health" 60
-curl -fs -X POST --data-binary @"$ROOT/examples/documents/hello_world.yaml" "http://127.0.0.1:$SPORT/workflows" >/dev/null
+curl -fs -X POST -H "Content-Type: application/yaml" --data-binary @"$ROOT/examples/documents/hello_world.yaml" "http://127.0.0.1:$SPORT/workflows" >/dev/null
 "$PY" "$SHARED/rest_load.py" --base-url "http://127.0.0.1:$SPORT" --route '/workflows/{workflow}/run/sync' \
     --workflow hello_world --body '"World"' --expect 'Hello, World' --sequential "$SEQUENTIAL" --concurrency 8 \
     --duration "$DURATION" --json "$OUT/ours-rest.json" | tee "$OUT/ours-rest.txt"
@@ -123,7 +123,7 @@ SERVER_RSS=$(rss_mb "$SPID")
 SERVER_RSS_SPLIT=$(awk '/RssFile/ {f=int($2/1024)} /RssAnon/ {a=int($2/1024)} END {printf "%d MB mapped files + %d MB heap", f, a}' "/proc/$SPID/status")
 # Graceful shutdown: SIGTERM with an open SSE stream and a sync request both waiting on running executions.
 printf 'flux: 1\nname: slow\nsteps:\n  - id: wait\n    builtin: sleep\n    with: { seconds: 5 }\noutput: done\n' >slow.yaml
-curl -fs -X POST --data-binary @slow.yaml "http://127.0.0.1:$SPORT/workflows" >/dev/null
+curl -fs -X POST -H "Content-Type: application/yaml" --data-binary @slow.yaml "http://127.0.0.1:$SPORT/workflows" >/dev/null
 curl -sN -X POST "http://127.0.0.1:$SPORT/workflows/slow/run/stream" >stream.out 2>&1 &
 curl -s -X POST "http://127.0.0.1:$SPORT/workflows/slow/run/sync" >sync.out 2>&1 &
 sleep 1

@@ -79,8 +79,8 @@ run_flux() {  # k
         exec "$FLUX" start server --host 127.0.0.1 --port "$port" 2>server.log) &
     PIDS+=($!); local server=$!
     wait_healthy "$url"
-    curl -fs -X POST --data-binary @examples/documents/hello_world.yaml "$url/workflows" >/dev/null
-    curl -fs -X POST --data-binary @examples/documents/large_map.yaml "$url/workflows" >/dev/null
+    curl -fs -X POST -H "Content-Type: application/yaml" --data-binary @examples/documents/hello_world.yaml "$url/workflows" >/dev/null
+    curl -fs -X POST -H "Content-Type: application/yaml" --data-binary @examples/documents/large_map.yaml "$url/workflows" >/dev/null
     # The queue drained: DRAIN_N runs queued while no worker runs, then the k workers start and empty it.
     local l; l=$(load)
     local queued; queued=$(python3 bench/drain.py submit --base-url "$url" -n "$DRAIN_N")

@@ -22,7 +22,7 @@ start=$(date +%s%N)
 pid=$!
 until curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; do sleep 0.005; done
 echo "start to healthy: $(( ($(date +%s%N) - start) / 1000000 )) ms"
-curl -fs -X POST --data-binary @"$root/examples/documents/hello_world.yaml" "http://127.0.0.1:$port/workflows" >/dev/null
+curl -fs -X POST -H "Content-Type: application/yaml" --data-binary @"$root/examples/documents/hello_world.yaml" "http://127.0.0.1:$port/workflows" >/dev/null
 "$venv/bin/python" "$bench/rest_load.py" --base-url "http://127.0.0.1:$port" --route '/workflows/{workflow}/run/sync' \
   --workflow hello_world --body '"World"' --expect 'Hello, World' --sequential 200 --concurrency 8 --duration 20
 wrk -t2 -c8 -d20s --timeout 30s --latency -s "$bench/post.lua" "http://127.0.0.1:$port/workflows/hello_world/run/sync" \

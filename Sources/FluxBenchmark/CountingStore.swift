@@ -82,8 +82,8 @@ final class CountingStore: FluxStore, Sendable {
 
     // MARK: SecretStore
 
-    func secretCiphertext(name: String) async throws -> Data? { try await base.secretCiphertext(name: name) }
-    func setSecretCiphertext(_ ciphertext: Data, name: String) async throws { try await base.setSecretCiphertext(ciphertext, name: name) }
+    func sealedSecret(name: String) async throws -> SealedSecret? { try await base.sealedSecret(name: name) }
+    func setSealedSecret(_ secret: SealedSecret, name: String) async throws { try await base.setSealedSecret(secret, name: name) }
     func deleteSecret(name: String) async throws -> Bool { try await base.deleteSecret(name: name) }
     func secretNames() async throws -> [String] { try await base.secretNames() }
 }
@@ -116,8 +116,8 @@ final class DiscardingStore: FluxStore, Sendable {
     func deleteWorkflow(name: String, version: Int?) async throws -> Int { 0 }
     func cachedValue(key: String) async throws -> JSONValue? { nil }
     func storeCachedValue(_ value: JSONValue, key: String) async throws {}
-    func secretCiphertext(name: String) async throws -> Data? { nil }
-    func setSecretCiphertext(_ ciphertext: Data, name: String) async throws {}
+    func sealedSecret(name: String) async throws -> SealedSecret? { nil }
+    func setSealedSecret(_ secret: SealedSecret, name: String) async throws {}
     func deleteSecret(name: String) async throws -> Bool { false }
     func secretNames() async throws -> [String] { [] }
 }

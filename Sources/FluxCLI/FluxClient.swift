@@ -20,8 +20,11 @@ protocol FluxClient: Sendable {
     func cancel(name: String, executionID: String, wait: Bool, detailed: Bool) async throws -> JSONValue
 
     func secretNames() async throws -> [String]
+    /// Every secret's name and grant: `[{"name", "workflows": [names] or null}]`.
+    func secretGrants() async throws -> [JSONValue]
     func secret(name: String) async throws -> String
-    func setSecret(name: String, value: String) async throws
+    /// Sets the value (nil keeps it) and the grant (nil keeps it) of a secret.
+    func setSecret(name: String, value: String?, grant: SecretGrant?) async throws
     /// False when there was no such secret.
     func deleteSecret(name: String) async throws -> Bool
 }
@@ -67,14 +70,17 @@ struct ClientOptions: ParsableArguments {
 struct LocalClient: FluxClient {
     let service: FluxService
 
+    /// The local operator: trusted with secrets only when `security.trusted_local_operator` is true.
+    var caller: Caller { Caller.localOperator(service.environment.configuration.security) }
+
     func register(document: String, sourceName: String) async throws -> [JSONValue] {
-        try await service.register(document: document, sourceName: sourceName)
+        try await service.register(document: document, sourceName: sourceName, caller: caller)
     }
 
     func listWorkflows() async throws -> [JSONValue] { try await service.listWorkflows().map(Summaries.workflow) }
 
     func workflowDetails(name: String, version: Int?) async throws -> JSONValue {
-        try await service.workflowDetails(name: name, version: version)
+        try await service.workflowDetails(name: name, version: version, caller: caller)
     }
 
     func deleteWorkflow(name: String, version: Int?) async throws -> Int { try await service.deleteWorkflow(name: name, version: version) }
@@ -115,7 +121,8 @@ struct LocalClient: FluxClient {
     }
 
     func secretNames() async throws -> [String] { try await service.secretNames() }
+    func secretGrants() async throws -> [JSONValue] { try await service.secretGrants() }
     func secret(name: String) async throws -> String { try await service.secret(name: name) }
-    func setSecret(name: String, value: String) async throws { try await service.setSecret(name: name, value: value) }
+    func setSecret(name: String, value: String?, grant: SecretGrant?) async throws { try await service.setSecret(name: name, value: value, grant: grant) }
     func deleteSecret(name: String) async throws -> Bool { try await service.deleteSecret(name: name) }
 }

@@ -24,16 +24,19 @@ struct RemoteClient: FluxClient {
 
     // MARK: - Workflows
 
+    /// Sent with the admin token when one is given or configured: only the operator may register a document that
+    /// requests secrets, and the server takes the admin token in place of the auth token.
     func register(document: String, sourceName: String) async throws -> [JSONValue] {
         let reply = try await send("POST", "/workflows", query: ["filename": sourceName], body: Data(document.utf8),
-                                   contentType: sourceName.lowercased().hasSuffix(".json") ? "application/json" : "application/yaml", token: authToken)
+                                   contentType: sourceName.lowercased().hasSuffix(".json") ? "application/json" : "application/yaml",
+                                   token: adminToken ?? authToken)
         return reply.arrayValue ?? []
     }
 
     func listWorkflows() async throws -> [JSONValue] { try await send("GET", "/workflows").arrayValue ?? [] }
 
     func workflowDetails(name: String, version: Int?) async throws -> JSONValue {
-        try await send("GET", "/workflows/\(Self.segment(name))", query: ["version": version.map(String.init)])
+        try await send("GET", "/workflows/\(Self.segment(name))", query: ["version": version.map(String.init)], token: adminToken ?? authToken)
     }
 
     func deleteWorkflow(name: String, version: Int?) async throws -> Int {
@@ -105,8 +108,19 @@ struct RemoteClient: FluxClient {
         return value
     }
 
-    func setSecret(name: String, value: String) async throws {
-        let body: JSONValue = ["name": .string(name), "value": .string(value)]
+    func secretGrants() async throws -> [JSONValue] {
+        try await send("GET", "/admin/secrets", query: ["detailed": "true"], token: adminToken).arrayValue ?? []
+    }
+
+    func setSecret(name: String, value: String?, grant: SecretGrant?) async throws {
+        var fields: [String: JSONValue] = ["name": .string(name)]
+        if let value { fields["value"] = .string(value) }
+        switch grant {
+        case nil: break
+        case .anyWorkflow?: fields["workflows"] = .null
+        case .workflows(let names)?: fields["workflows"] = .array(names.map(JSONValue.string))
+        }
+        let body = JSONValue.object(fields)
         _ = try await send("POST", "/admin/secrets", body: body.canonicalData, contentType: "application/json", token: adminToken)
     }
 
@@ -134,7 +148,8 @@ struct RemoteClient: FluxClient {
         request.method = .init(rawValue: method)
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        // Every route but /health needs the auth token when the server has one, reads included.
+        if let token = token ?? authToken { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         return request
     }
 

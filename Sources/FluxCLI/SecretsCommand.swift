@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluxCore
 import FluxService
 import Foundation
 
@@ -18,28 +19,60 @@ struct SecretsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List secret names (never values).")
+        static let configuration = CommandConfiguration(
+            abstract: "List secret names (never values), each with the workflows it is granted to when it is limited.",
+            discussion: "--format json prints [{\"name\", \"workflows\": [...] or null for any workflow}].")
         @OptionGroup var options: Options
         @Option var format: OutputFormat = .text
         func run() async throws {
-            let names = try await options.open().secretNames()
-            if format == .json { Output.json(.array(names.map { .string($0) }), format: .json) } else { names.forEach(Output.line) }
+            let grants = try await options.open().secretGrants()
+            if format == .json { Output.json(.array(grants), format: .json); return }
+            for grant in grants {
+                let name = grant["name"]?.stringValue ?? ""
+                if let workflows = grant["workflows"]?.arrayValue {
+                    Output.line("\(name)  workflows: \(workflows.compactMap(\.stringValue).joined(separator: ", "))")
+                } else {
+                    Output.line(name)
+                }
+            }
         }
     }
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a secret. Give VALUE, or - to read it from standard input.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set a secret. Give VALUE, or - to read it from standard input; --workflows limits which workflows may use it.",
+            discussion: """
+                Only the workflows a secret is granted to get it when they run; a workflow granted a secret can reveal it \
+                (docs/security.md). Without --workflows a new secret is granted to any workflow and an existing one keeps its \
+                grant; --workflows a,b grants it to exactly those workflows, --workflows '*' to any. Without VALUE only the \
+                grant changes.
+                """)
         @OptionGroup var options: Options
         @Argument var name: String
-        @Argument var value: String
+        @Argument var value: String?
+        @Option(help: ArgumentHelp("Comma-separated names of the workflows that may use the secret, or * for any workflow.", valueName: "names"))
+        var workflows: String?
+
         func run() async throws {
             var secret = value
             if value == "-" {
-                secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                if secret.hasSuffix("\n") { secret.removeLast() }
+                var read = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                if read.hasSuffix("\n") { read.removeLast() }
+                secret = read
             }
-            try await options.open().setSecret(name: name, value: secret)
-            Output.line("secret \(name) set")
+            let grant = workflows.map(Self.grant)
+            guard secret != nil || grant != nil else { throw ValidationError("give a VALUE, --workflows, or both") }
+            try await options.open().setSecret(name: name, value: secret, grant: grant)
+            switch grant {
+            case nil: Output.line("secret \(name) set")
+            case .anyWorkflow?: Output.line("secret \(name) set for any workflow")
+            case .workflows(let names)?: Output.line("secret \(name) set for workflows \(names.joined(separator: ", "))")
+            }
+        }
+
+        static func grant(_ text: String) -> SecretGrant {
+            if text.trimmingCharacters(in: .whitespaces) == "*" { return .anyWorkflow }
+            return .workflows(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
     }
 

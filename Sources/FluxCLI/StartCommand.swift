@@ -70,7 +70,8 @@ struct StartMCPCommand: AsyncParsableCommand {
         let mcp = FluxMCPServer(
             service: svc,
             options: FluxMCPOptions(name: settings.name, workflowTools: settings.workflowTools,
-                                    maxMessageBytes: max(configuration.security.maxBodyBytes, 1 << 20)),
+                                    maxMessageBytes: max(configuration.security.maxBodyBytes, 1 << 20),
+                                    caller: Caller.mcpClient(transport: settings.transport, security: configuration.security)),
             logger: logger)
         let services: [any Service]
         switch settings.transport {

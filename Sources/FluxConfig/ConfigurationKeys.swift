@@ -196,6 +196,12 @@ enum ConfigurationKeys {
         ConfigurationKey("security.max_executions_per_client", \.security.maxExecutionsPerClient) { p, r throws(ConfigurationError) in
             try p.integer(r, minimum: 1)
         },
+        ConfigurationKey("security.allowed_origins", \.security.allowedOrigins) { p, r throws(ConfigurationError) in
+            try p.stringList(r)
+        },
+        ConfigurationKey("security.trusted_local_operator", \.security.trustedLocalOperator) { p, r throws(ConfigurationError) in
+            try p.boolean(r)
+        },
 
         // [flux.mcp]
         ConfigurationKey("mcp.name", \.mcp.name) { p, r throws(ConfigurationError) in try p.string(r) },
@@ -228,18 +234,18 @@ enum ConfigurationKeys {
         ConfigurationKey("executor.map_concurrency", \.executor.mapConcurrency) { p, r throws(ConfigurationError) in
             try p.integer(r, minimum: 1)
         },
-    ]
-
-    static let byName: [String: ConfigurationKey] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-
-    /// The known key closest to `name`, for "did you mean" hints; `nil` if none is close.
-    static func suggestion(for name: String) -> String? {
         ConfigurationKey("executor.max_map_items", \.executor.maxMapItems) { p, r throws(ConfigurationError) in
             try p.integer(r, minimum: 1)
         },
         ConfigurationKey("executor.max_recorded_bytes", \.executor.maxRecordedBytes) { p, r throws(ConfigurationError) in
             try p.integer(r, minimum: 1_024)
         },
+    ]
+
+    static let byName: [String: ConfigurationKey] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+
+    /// The known key closest to `name`, for "did you mean" hints; `nil` if none is close.
+    static func suggestion(for name: String) -> String? {
         let candidates = all.map(\.name) + sections
         var best: (name: String, distance: Int)?
         for candidate in candidates {

@@ -26,6 +26,12 @@ public struct SecuritySettings: Sendable, Equatable {
     /// `security.max_executions_per_client`: unfinished executions one client address may have started through the
     /// REST server (≥ 1). Default 1000.
     public var maxExecutionsPerClient: Int
+    /// `security.allowed_origins`: browser origins (`https://app.example.com`) the REST server accepts in `Origin`
+    /// besides local ones, whose hosts are also accepted in `Host`; `*` accepts any `Origin`. Default empty.
+    public var allowedOrigins: [String]
+    /// `security.trusted_local_operator`: the local CLI and `flux start mcp --transport stdio` act as the operator,
+    /// who may register documents that request secrets and see which secrets workflows request. Default false.
+    public var trustedLocalOperator: Bool
 
     /// Creates security settings; every argument defaults to the built-in default.
     ///
@@ -41,7 +47,9 @@ public struct SecuritySettings: Sendable, Equatable {
         httpDenyHosts: [String] = [],
         maxBodyBytes: Int = 10_485_760,
         maxOpenStreams: Int = 256,
-        maxExecutionsPerClient: Int = 1000
+        maxExecutionsPerClient: Int = 1000,
+        allowedOrigins: [String] = [],
+        trustedLocalOperator: Bool = false
     ) {
         self.encryptionKey = encryptionKey
         self.adminToken = adminToken
@@ -52,5 +60,7 @@ public struct SecuritySettings: Sendable, Equatable {
         self.maxBodyBytes = maxBodyBytes
         self.maxOpenStreams = maxOpenStreams
         self.maxExecutionsPerClient = maxExecutionsPerClient
+        self.allowedOrigins = allowedOrigins
+        self.trustedLocalOperator = trustedLocalOperator
     }
 }

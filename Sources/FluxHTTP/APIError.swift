@@ -27,6 +27,9 @@ struct APIError: Error, Sendable, CustomStringConvertible {
         return APIError(status: .unauthorized, code: ServiceError.Code.unauthorized.rawValue, message: message, headers: headers)
     }
     static func forbidden(_ message: String) -> APIError { APIError(status: .forbidden, code: "forbidden", message: message) }
+    static func unsupportedMediaType(_ message: String) -> APIError {
+        APIError(status: .unsupportedMediaType, code: "unsupported_media_type", message: message)
+    }
     static func tooManyRequests(_ message: String) -> APIError {
         var headers = HTTPFields()
         headers[.retryAfter] = "1"
@@ -55,6 +58,7 @@ extension APIError {
         case .conflict: status = .conflict
         case .tooLarge: status = .contentTooLarge
         case .unauthorized: status = .unauthorized
+        case .forbidden: status = .forbidden
         case .unavailable: status = .serviceUnavailable
         case .internalError: status = .internalServerError
         }

@@ -91,30 +91,42 @@ public struct FluxHTTPServer: Sendable {
             service: service, coordinator: coordinator, input: RequestInput(maxBodyBytes: security.maxBodyBytes),
             bootstrap: BearerToken(expected: service.environment.configuration.workers.bootstrapToken, setting: "workers.bootstrap_token", required: true),
             ping: .milliseconds(Int(max(0.05, service.environment.configuration.workers.heartbeatInterval) * 1000)))
+        let originPolicy = HTTPOriginPolicy(allowedOrigins: security.allowedOrigins, bindHost: host)
+        if originPolicy.bindsEveryInterface, security.authToken == nil {
+            logger.warning("""
+                the REST API listens on every interface (\(host)) without security.auth_token: anyone who can reach this \
+                machine can register and run workflows and read their data; set security.auth_token \
+                (FLUX_SECURITY__AUTH_TOKEN) or listen on 127.0.0.1
+                """)
+        }
         typealias Handler = @Sendable (Request, FluxRequestContext) async throws -> Response
+        // Open: /health, /ready (they tell a supervisor only that the process and its store answer), /openapi.json and
+        // /docs (the same for every server). The worker routes check their own tokens, the admin routes the admin
+        // token; everything else, reads included, needs security.auth_token when it is set (docs/decisions.md).
+        let token = routes.authenticated
         var table: [(method: HTTPRequest.Method, path: String, handler: Handler)] = [
             (.get, "/health", { _, _ in JSONResponse.make(["status": "ok"]) }),
             (.get, "/ready", routes.ready),
-            (.get, "/metrics", routes.metricsText),
+            (.get, "/metrics", token(routes.metricsText)),
             (.get, "/openapi.json", { _, _ in JSONResponse.text(OpenAPI.document, contentType: "application/json") }),
             (.get, "/docs", { _, _ in JSONResponse.text(OpenAPI.html, contentType: "text/html; charset=utf-8") }),
 
-            (.get, "/workflows", routes.listWorkflows),
-            (.post, "/workflows", routes.registerWorkflow),
-            (.get, "/workflows/:name", routes.showWorkflow),
-            (.delete, "/workflows/:name", routes.deleteWorkflow),
-            (.post, "/workflows/:name/run/:mode", routes.run),
-            (.post, "/workflows/:name/resume/:execution_id/:mode", routes.resume),
-            (.get, "/workflows/:name/status/:execution_id", routes.status),
-            (.post, "/workflows/:name/cancel/:execution_id", routes.cancel),
-            (.get, "/workflows/:name/cancel/:execution_id", routes.cancel),
+            (.get, "/workflows", token(routes.listWorkflows)),
+            (.post, "/workflows", token(routes.registerWorkflow)),
+            (.get, "/workflows/:name", token(routes.showWorkflow)),
+            (.delete, "/workflows/:name", token(routes.deleteWorkflow)),
+            (.post, "/workflows/:name/run/:mode", token(routes.run)),
+            (.post, "/workflows/:name/resume/:execution_id/:mode", token(routes.resume)),
+            (.get, "/workflows/:name/status/:execution_id", token(routes.status)),
+            (.post, "/workflows/:name/cancel/:execution_id", token(routes.cancel)),
+            (.get, "/workflows/:name/cancel/:execution_id", token(routes.cancel)),
 
-            (.get, "/executions", routes.listExecutions),
-            (.get, "/executions/:execution_id", routes.execution),
-            (.get, "/executions/:execution_id/events", routes.events),
-            (.get, "/executions/:execution_id/stream", routes.watch),
+            (.get, "/executions", token(routes.listExecutions)),
+            (.get, "/executions/:execution_id", token(routes.execution)),
+            (.get, "/executions/:execution_id/events", token(routes.events)),
+            (.get, "/executions/:execution_id/stream", token(routes.watch)),
 
-            (.get, "/workers", workerRoutes.list),
+            (.get, "/workers", token(workerRoutes.list)),
             (.post, "/workers/register", workerRoutes.register),
             (.get, "/workers/:name/connect", workerRoutes.connect),
             (.post, "/workers/:name/claim/:execution_id", workerRoutes.claim),
@@ -153,6 +165,8 @@ public struct FluxHTTPServer: Sendable {
         let router = Router(context: FluxRequestContext.self)
         // Middleware first: routes capture the middleware added before them.
         router.add(middleware: MetricsMiddleware(metrics: metrics))
+        // Before every route, unmatched paths included: a foreign Origin is 403, a Host not naming this server 421.
+        router.add(middleware: OriginMiddleware<FluxRequestContext>(policy: originPolicy))
         router.add(middleware: JSONErrorMiddleware(logger: logger, routes: RouteTable(table.map { ($0.method, $0.path) })))
         for route in table {
             router.on(RouterPath(route.path), method: route.method, use: route.handler)

@@ -10,7 +10,7 @@ enum OpenAPI {
       "info": {
         "title": "Flux REST API",
         "version": "1.0.0",
-        "description": "Register workflow documents, run them (sync, async, or streamed as Server-Sent Events), pause, resume and cancel executions, read their events, and manage secrets. Errors are {\"error\": {\"code\", \"message\"}}. When security.auth_token is set, every route that changes state needs Authorization: Bearer <token>; the admin routes need security.admin_token."
+        "description": "Register workflow documents, run them (sync, async, or streamed as Server-Sent Events), pause, resume and cancel executions, read their events, and manage secrets. Errors are {\"error\": {\"code\", \"message\"}}. When security.auth_token is set, every route but /health, /ready, /openapi.json and /docs needs Authorization: Bearer <token> (reads too); the admin routes need security.admin_token, the worker routes their own tokens. A JSON body needs Content-Type: application/json (415 otherwise). Every route answers 403 to a foreign Origin and 421 to a Host that does not name the server (security.allowed_origins widens both)."
       },
       "servers": [{"url": "/"}],
       "tags": [
@@ -24,6 +24,7 @@ enum OpenAPI {
         "/workflows": {
           "get": {
             "tags": ["workflows"], "operationId": "listWorkflows", "summary": "List workflows (latest version of each)",
+            "security": [{"bearer": []}, {}],
             "responses": {
               "200": {"description": "The workflows", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}}}}},
               "default": {"$ref": "#/components/responses/Error"}
@@ -32,7 +33,7 @@ enum OpenAPI {
           "post": {
             "tags": ["workflows"], "operationId": "registerWorkflow",
             "summary": "Register a workflow document",
-            "description": "Send the YAML or JSON document as a multipart/form-data field named file, or as the raw body. Each workflow in it is stored as a new version unless its content is unchanged.",
+            "description": "Send the YAML or JSON document as a multipart/form-data field named file, or as the raw body with Content-Type application/yaml (also application/x-yaml, text/yaml, text/x-yaml) or application/json; any other type is 415. Each workflow in it is stored as a new version unless its content is unchanged. A document that requests secrets (secrets:) is registered only with security.admin_token as the bearer token (403 forbidden otherwise, and nothing is stored): a workflow that may use a secret can reveal it.",
             "security": [{"bearer": []}, {}],
             "parameters": [{"name": "filename", "in": "query", "required": false, "description": "The name shown in validation messages for a raw body", "schema": {"type": "string"}}],
             "requestBody": {
@@ -40,8 +41,7 @@ enum OpenAPI {
               "content": {
                 "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream"}}, "required": ["file"]}},
                 "application/yaml": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"type": "object"}},
-                "text/plain": {"schema": {"type": "string"}}
+                "application/json": {"schema": {"type": "object"}}
               }
             },
             "responses": {
@@ -58,6 +58,8 @@ enum OpenAPI {
           "parameters": [{"$ref": "#/components/parameters/WorkflowName"}],
           "get": {
             "tags": ["workflows"], "operationId": "getWorkflow", "summary": "Show a workflow: document, versions, input schema, steps",
+            "description": "The secrets a workflow requests (secrets), and the document that names them, are shown only to a request with security.admin_token as the bearer token.",
+            "security": [{"bearer": []}, {}],
             "parameters": [{"$ref": "#/components/parameters/Version"}],
             "responses": {
               "200": {"description": "The workflow", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WorkflowDetails"}}}},
@@ -85,7 +87,7 @@ enum OpenAPI {
           "post": {
             "tags": ["executions"], "operationId": "runWorkflow",
             "summary": "Run a workflow",
-            "description": "The body is the JSON input (an empty body is null). sync answers when the execution completes, fails, is cancelled or pauses; async answers 202 at once; stream answers with Server-Sent Events: a first {workflow}.execution.created frame, then one frame per recorded event ({workflow}.execution.{state} or task.{kind}), one line of JSON each, ending when the execution finishes or pauses.",
+            "description": "The body is the JSON input, sent with Content-Type application/json (an empty body is null and needs none; another type is 415). sync answers when the execution completes, fails, is cancelled or pauses; async answers 202 at once; stream answers with Server-Sent Events: a first {workflow}.execution.created frame, then one frame per recorded event ({workflow}.execution.{state} or task.{kind}), one line of JSON each, ending when the execution finishes or pauses.",
             "security": [{"bearer": []}, {}],
             "parameters": [{"$ref": "#/components/parameters/Detailed"}, {"$ref": "#/components/parameters/Version"}],
             "requestBody": {"required": false, "content": {"application/json": {"schema": {}}}},
@@ -129,6 +131,7 @@ enum OpenAPI {
           "parameters": [{"$ref": "#/components/parameters/WorkflowName"}, {"$ref": "#/components/parameters/ExecutionID"}],
           "get": {
             "tags": ["executions"], "operationId": "getExecutionStatus", "summary": "An execution's state and output",
+            "security": [{"bearer": []}, {}],
             "parameters": [{"$ref": "#/components/parameters/Detailed"}],
             "responses": {
               "200": {"description": "The execution", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
@@ -177,6 +180,7 @@ enum OpenAPI {
         "/executions": {
           "get": {
             "tags": ["executions"], "operationId": "listExecutions", "summary": "A page of executions, newest first",
+            "security": [{"bearer": []}, {}],
             "parameters": [
               {"name": "workflow_name", "in": "query", "required": false, "schema": {"type": "string"}},
               {"name": "state", "in": "query", "required": false, "schema": {"$ref": "#/components/schemas/State"}},
@@ -194,6 +198,7 @@ enum OpenAPI {
           "parameters": [{"$ref": "#/components/parameters/ExecutionID"}],
           "get": {
             "tags": ["executions"], "operationId": "getExecution", "summary": "An execution, whatever its workflow",
+            "security": [{"bearer": []}, {}],
             "parameters": [{"$ref": "#/components/parameters/Detailed"}],
             "responses": {
               "200": {"description": "The execution", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
@@ -207,6 +212,7 @@ enum OpenAPI {
           "parameters": [{"$ref": "#/components/parameters/ExecutionID"}],
           "get": {
             "tags": ["executions"], "operationId": "listExecutionEvents", "summary": "The events of an execution after a sequence number",
+            "security": [{"bearer": []}, {}],
             "parameters": [{"$ref": "#/components/parameters/After"}],
             "responses": {
               "200": {"description": "The events, in order", "content": {"application/json": {"schema": {"type": "object", "properties": {"execution_id": {"type": "string"}, "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}, "required": ["execution_id", "events"]}}}},
@@ -221,6 +227,7 @@ enum OpenAPI {
           "get": {
             "tags": ["executions"], "operationId": "streamExecutionEvents",
             "summary": "Follow an execution's events as Server-Sent Events",
+            "security": [{"bearer": []}, {}],
             "description": "From ?after= or the Last-Event-ID header (each frame's id is the event's sequence number), until the execution finishes or pauses.",
             "parameters": [{"$ref": "#/components/parameters/After"}],
             "responses": {
@@ -233,10 +240,15 @@ enum OpenAPI {
         },
         "/admin/secrets": {
           "get": {
-            "tags": ["admin"], "operationId": "listSecrets", "summary": "Secret names (never values)",
+            "tags": ["admin"], "operationId": "listSecrets", "summary": "Secret names (never values); with detailed=true, each with its grant",
             "security": [{"admin": []}],
+            "parameters": [{"name": "detailed", "in": "query", "required": false, "description": "Answer [{name, workflows}] instead of names", "schema": {"type": "boolean"}}],
             "responses": {
-              "200": {"description": "The names", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}},
+              "200": {"description": "The names, or the names and grants", "content": {"application/json": {"schema": {"oneOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "array", "items": {"$ref": "#/components/schemas/SecretGrant"}}
+              ]}}}},
+              "400": {"$ref": "#/components/responses/Error"},
               "401": {"$ref": "#/components/responses/Error"},
               "403": {"$ref": "#/components/responses/Error"},
               "503": {"$ref": "#/components/responses/Error"},
@@ -244,9 +256,10 @@ enum OpenAPI {
             }
           },
           "post": {
-            "tags": ["admin"], "operationId": "setSecret", "summary": "Set a secret (encrypted at rest)",
+            "tags": ["admin"], "operationId": "setSecret", "summary": "Set a secret (encrypted at rest) and the workflows it is granted to",
+            "description": "workflows: the names of the workflows that may use the secret, or null for any workflow; left out, a new secret is granted to any workflow and an existing one keeps its grant. value left out: only the grant changes (the secret must exist). A run of a workflow the secret is not granted to fails the step that asks for it.",
             "security": [{"admin": []}],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"$ref": "#/components/schemas/SecretName"}, "value": {"type": "string", "minLength": 1}}, "required": ["name", "value"]}}}},
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"$ref": "#/components/schemas/SecretName"}, "value": {"type": "string", "minLength": 1}, "workflows": {"type": ["array", "null"], "items": {"type": "string"}, "minItems": 1, "maxItems": 1000}}, "required": ["name"]}}}},
             "responses": {
               "200": {"description": "Set", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
               "400": {"$ref": "#/components/responses/Error"},
@@ -290,6 +303,7 @@ enum OpenAPI {
         "/workers": {
           "get": {
             "tags": ["workers"], "operationId": "listWorkers", "summary": "Registered workers, and the embedded executor when this server runs executions",
+            "security": [{"bearer": []}, {}],
             "responses": {
               "200": {"description": "The workers", "content": {"application/json": {"schema": {"type": "object", "properties": {"workers": {"type": "array", "items": {"$ref": "#/components/schemas/Worker"}}, "count": {"type": "integer"}}, "required": ["workers", "count"]}}}},
               "default": {"$ref": "#/components/responses/Error"}
@@ -502,12 +516,14 @@ enum OpenAPI {
           "parameters": [{"$ref": "#/components/parameters/WorkerName"}],
           "post": {
             "tags": ["workers"], "operationId": "workerReadSecrets", "summary": "Secrets a task on the worker asks for",
+            "description": "Only for an execution the worker holds, and only the secrets granted to its workflow (403 otherwise).",
             "security": [{"workerSession": []}],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"names": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1000}, "execution_id": {"type": "string"}}, "required": ["names"]}}}},
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"names": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1000}, "execution_id": {"type": "string"}}, "required": ["names", "execution_id"]}}}},
             "responses": {
               "200": {"description": "The values", "content": {"application/json": {"schema": {"type": "object", "properties": {"secrets": {"type": "object", "additionalProperties": {"type": "string"}}}, "required": ["secrets"]}}}},
               "400": {"$ref": "#/components/responses/Error"},
               "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
               "404": {"$ref": "#/components/responses/Error"},
               "409": {"$ref": "#/components/responses/Error"},
               "413": {"$ref": "#/components/responses/Error"},
@@ -533,6 +549,7 @@ enum OpenAPI {
         "/metrics": {
           "get": {
             "tags": ["operations"], "operationId": "metrics", "summary": "Prometheus metrics",
+            "security": [{"bearer": []}, {}],
             "description": "flux_executions{state}, flux_execution_queue_depth, flux_executions_in_process, flux_client_executions_tracked, flux_open_event_streams, flux_tasks_total{outcome}, flux_task_duration_seconds, flux_http_requests_total{method,route,status}, flux_http_request_duration_seconds.",
             "responses": {"200": {"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}, "default": {"$ref": "#/components/responses/Error"}}
           }
@@ -660,14 +677,19 @@ enum OpenAPI {
             },
             "required": ["name", "version", "kind", "description", "created_at"]
           },
+          "SecretGrant": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "workflows": {"type": ["array", "null"], "items": {"type": "string"}, "description": "null: any workflow"}},
+            "required": ["name", "workflows"]
+          },
           "WorkflowDetails": {
             "allOf": [{"$ref": "#/components/schemas/Workflow"}],
             "type": "object",
             "properties": {
               "versions": {"type": "array", "items": {"type": "integer"}},
-              "document": {"type": "string"},
+              "document": {"type": "string", "description": "Left out for a caller without security.admin_token when the document requests secrets"},
               "steps": {"type": "array", "items": {"type": "string"}},
-              "secrets": {"type": "array", "items": {"type": "string"}}
+              "secrets": {"type": "array", "items": {"type": "string"}, "description": "Shown only to a caller with security.admin_token"}
             },
             "required": ["versions"]
           },

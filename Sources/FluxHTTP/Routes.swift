@@ -18,6 +18,22 @@ struct Routes: Sendable {
     let logger: Logger
 
     typealias Context = FluxRequestContext
+    typealias Handler = @Sendable (Request, Context) async throws -> Response
+
+    /// `handler` behind `security.auth_token` when it is set (401 without a bearer token, 403 with a wrong one).
+    /// Reads need it as much as writes: inputs, outputs and events are data.
+    /// The admin token stands in for the auth token, so that the operator sends one header.
+    func authenticated(_ handler: @escaping Handler) -> Handler {
+        { [auth, self] request, context in
+            if !caller(request).mayUseSecrets { try auth.check(request) }
+            return try await handler(request, context)
+        }
+    }
+
+    /// Who sends `request`: the operator when it presents `security.admin_token` (FluxService's ``Caller`` decides).
+    func caller(_ request: Request) -> Caller {
+        Caller.restRequest(authorization: request.headers[.authorization], security: service.environment.configuration.security)
+    }
 
     // MARK: - Workflows
 
@@ -26,18 +42,17 @@ struct Routes: Sendable {
     }
 
     func registerWorkflow(_ request: Request, _ context: Context) async throws -> Response {
-        try auth.check(request)
         let (text, sourceName) = try await input.document(request)
-        return JSONResponse.make(.array(try await service.register(document: text, sourceName: sourceName)))
+        return JSONResponse.make(.array(try await service.register(document: text, sourceName: sourceName, caller: caller(request))))
     }
 
     func showWorkflow(_ request: Request, _ context: Context) async throws -> Response {
         let name = try Self.parameter(context, "name")
-        return JSONResponse.make(try await service.workflowDetails(name: name, version: try RequestInput.integer(request, "version")))
+        return JSONResponse.make(try await service.workflowDetails(name: name, version: try RequestInput.integer(request, "version"),
+                                                                   caller: caller(request)))
     }
 
     func deleteWorkflow(_ request: Request, _ context: Context) async throws -> Response {
-        try auth.check(request)
         let name = try Self.parameter(context, "name")
         let count = try await service.deleteWorkflow(name: name, version: try RequestInput.integer(request, "version"))
         return JSONResponse.make(["name": .string(name), "deleted_versions": .int(count)])
@@ -46,7 +61,6 @@ struct Routes: Sendable {
     // MARK: - Running
 
     func run(_ request: Request, _ context: Context) async throws -> Response {
-        try auth.check(request)
         let name = try Self.parameter(context, "name")
         let mode = try Self.mode(context)
         let detailed = try RequestInput.flag(request, "detailed")
@@ -77,7 +91,6 @@ struct Routes: Sendable {
     }
 
     func resume(_ request: Request, _ context: Context) async throws -> Response {
-        try auth.check(request)
         let name = try Self.parameter(context, "name")
         let executionID = try Self.parameter(context, "execution_id")
         let mode = try Self.mode(context)
@@ -117,7 +130,6 @@ struct Routes: Sendable {
     }
 
     func cancel(_ request: Request, _ context: Context) async throws -> Response {
-        try auth.check(request)
         let name = try Self.parameter(context, "name")
         let executionID = try Self.parameter(context, "execution_id")
         let detailed = try RequestInput.flag(request, "detailed")
@@ -194,6 +206,7 @@ struct Routes: Sendable {
 
     func listSecrets(_ request: Request, _ context: Context) async throws -> Response {
         try admin.check(request)
+        if try RequestInput.flag(request, "detailed") { return JSONResponse.make(.array(try await service.secretGrants())) }
         return JSONResponse.make(.array(try await service.secretNames().map(JSONValue.string)))
     }
 
@@ -206,11 +219,30 @@ struct Routes: Sendable {
     func setSecret(_ request: Request, _ context: Context) async throws -> Response {
         try admin.check(request)
         let body = try await input.json(request)
-        guard let name = body["name"]?.stringValue, !name.isEmpty, let value = body["value"]?.stringValue, !value.isEmpty else {
-            throw APIError.badRequest("send {\"name\": \"...\", \"value\": \"...\"} with a non-empty string name and value")
+        let usage = "send {\"name\": \"...\", \"value\": \"...\", \"workflows\": [\"...\"]} with a non-empty string name, "
+            + "a non-empty string value (leave it out to change only the grant) and, optionally, the workflows that may use it (null: any)"
+        guard let name = body["name"]?.stringValue, !name.isEmpty else { throw APIError.badRequest(usage) }
+        let value: String?
+        switch body["value"] {
+        case nil: value = nil
+        case .string(let text)? where !text.isEmpty: value = text
+        default: throw APIError.badRequest(usage)
         }
-        try await service.setSecret(name: name, value: value)
-        return JSONResponse.make(["status": "ok", "message": .string("secret \(name) set")])
+        let grant: SecretGrant?
+        switch body["workflows"] {
+        case nil: grant = nil
+        case .null?: grant = .anyWorkflow
+        case .array(let items)? where items.allSatisfy({ $0.stringValue != nil }): grant = .workflows(items.compactMap(\.stringValue))
+        default: throw APIError.badRequest(usage)
+        }
+        guard value != nil || grant != nil else { throw APIError.badRequest(usage) }
+        try await service.setSecret(name: name, value: value, grant: grant)
+        let granted = switch grant {
+        case nil: ""
+        case .anyWorkflow?: " for any workflow"
+        case .workflows(let names)?: " for workflows \(names.joined(separator: ", "))"
+        }
+        return JSONResponse.make(["status": "ok", "message": .string("secret \(name) set\(granted)")])
     }
 
     func deleteSecret(_ request: Request, _ context: Context) async throws -> Response {

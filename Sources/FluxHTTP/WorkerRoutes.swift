@@ -163,9 +163,6 @@ struct WorkerRoutes: Sendable {
 
     /// The token of an `Authorization: Bearer <token>` header.
     static func bearer(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return parts[1].trimmingCharacters(in: .whitespaces)
+        request.headers[.authorization].flatMap(BearerCredential.token(inAuthorization:))
     }
 }

@@ -17,14 +17,18 @@ public struct FluxMCPOptions: Sendable {
     public var syncWaitLimit: Duration
     /// The largest JSON-RPC message accepted; larger ones get an error and are dropped.
     public var maxMessageBytes: Int
+    /// Who the clients are to the service (``Caller/mcpClient(transport:security:)``): whether they may upload
+    /// documents that request secrets and see which secrets a workflow requests.
+    public var caller: Caller
 
     public init(name: String = "flux", version: String = FluxMCPServer.version, workflowTools: Bool = false,
-                syncWaitLimit: Duration = .seconds(300), maxMessageBytes: Int = 4 << 20) {
+                syncWaitLimit: Duration = .seconds(300), maxMessageBytes: Int = 4 << 20, caller: Caller = .untrusted) {
         self.name = name
         self.version = version
         self.workflowTools = workflowTools
         self.syncWaitLimit = syncWaitLimit
         self.maxMessageBytes = maxMessageBytes
+        self.caller = caller
     }
 }
 
@@ -207,7 +211,8 @@ public final class FluxMCPServer: Sendable {
         case "get_workflow_details":
             let workflowName = try args.string("workflow_name")
             let details = try await serviceCall(hint: "list the registered workflows with list_workflows") {
-                try await self.service.workflowDetails(name: workflowName, version: try args.optionalInt("version", range: 1...Int.max))
+                try await self.service.workflowDetails(name: workflowName, version: try args.optionalInt("version", range: 1...Int.max),
+                                                       caller: self.options.caller)
             }
             return ["success": true, "workflow": details]
 
@@ -215,7 +220,7 @@ public final class FluxMCPServer: Sendable {
             let text = try args.string("file_content")
             let sourceName = try args.optionalString("source_name") ?? "upload.yaml"
             let registered = try await serviceCall(hint: "fix the document and upload it again") {
-                try await self.service.register(document: text, sourceName: sourceName)
+                try await self.service.register(document: text, sourceName: sourceName, caller: self.options.caller)
             }
             await catalogChanged()
             return ["success": true, "workflows": .array(registered.compactMap { $0["name"] }), "result": .array(registered)]

@@ -1,5 +1,6 @@
 import FluxConfig
 import FluxCore
+import FluxService
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,8 +11,9 @@ import ServiceLifecycle
 
 /// The MCP endpoints over HTTP, for any Hummingbird router: streamable HTTP at `/mcp` (POST, GET, DELETE;
 /// one session per `initialize`) and the 2024-11-05 SSE transport at `GET /sse` + `POST /messages?sessionId=`.
-/// Every request is checked first: bearer token (when configured), `Origin` (403 unless local or allowed)
-/// and `Host` (421 unless it names this server), so that web pages cannot reach a local server.
+/// Every request is checked first: `Origin` (403 unless local or allowed) and `Host` (421 unless it names this
+/// server), by the ``HTTPOriginPolicy`` the REST server applies too, so that web pages cannot reach a local server;
+/// then the bearer token (when configured; the scheme in any case).
 ///
 /// ```swift
 /// let handler = MCPHTTPHandler(mcp: mcp, configuration: .init(settings: configuration.mcp))
@@ -28,8 +30,10 @@ public final class MCPHTTPHandler: Sendable {
         /// Required as `Authorization: Bearer <token>` on every request when set.
         public var authToken: String?
         /// Origins accepted besides local ones (`http://localhost:*`, `http://127.0.0.1:*`, `http://[::1]:*`); `*` accepts any.
+        /// Their hosts are accepted in `Host` too.
         public var allowedOrigins: [String]
-        /// The address the server listens on: a loopback address only accepts `Host: localhost|127.0.0.1|[::1]`.
+        /// The address the server listens on. `Host` must be a loopback name, this address or an allowed origin's
+        /// host; bound to every interface, also an address literal or this machine's name (``HTTPOriginPolicy``).
         public var bindHost: String
         /// Streamable-HTTP sessions with nothing in flight and no open stream for this long are closed.
         public var sessionIdleTimeout: Duration
@@ -62,17 +66,26 @@ public final class MCPHTTPHandler: Sendable {
 
     public let mcp: FluxMCPServer
     public let configuration: Configuration
+    /// Which `Origin` and `Host` headers get in: `configuration.allowedOrigins` on `configuration.bindHost`.
+    public let originPolicy: HTTPOriginPolicy
     let logger: Logger
     let sessions = SessionTable()
 
     public init(mcp: FluxMCPServer, configuration: Configuration, logger: Logger = Logger(label: "flux.mcp.http")) {
         self.mcp = mcp
         self.configuration = configuration
+        originPolicy = HTTPOriginPolicy(allowedOrigins: configuration.allowedOrigins, bindHost: configuration.bindHost)
         self.logger = logger
     }
 
-    /// Adds the MCP routes to `router`.
+    /// Adds the MCP routes to `router`. Warns when they are reachable from every interface without a token.
     public func addRoutes<Context: Hummingbird.RequestContext>(to router: Router<Context>) {
+        if originPolicy.bindsEveryInterface, configuration.authToken == nil {
+            logger.warning("""
+                MCP over HTTP listens on every interface (\(configuration.bindHost)) without mcp.auth_token: anyone who can \
+                reach this machine can run workflows; set mcp.auth_token (FLUX_MCP__AUTH_TOKEN) or listen on 127.0.0.1
+                """)
+        }
         for path in [configuration.mcpPath, configuration.ssePath, configuration.messagesPath] {
             for method in [HTTPRequest.Method.get, .post, .delete, .options, .put, .patch] {
                 router.on(RouterPath(path), method: method) { request, context in
@@ -133,68 +146,31 @@ public final class MCPHTTPHandler: Sendable {
     // MARK: - Access checks
 
     func checkAccess(_ request: Request) -> MCPHTTPReply? {
+        // Origin and Host first (HTTPOriginPolicy, the rule the REST door applies too), so that a foreign page
+        // learns nothing, not even whether a token is needed.
+        switch originPolicy.check(origin: request.headers[.origin], host: request.head.authority) {
+        case .origin(let origin)?:
+            return .jsonError(403, code: -32600, "Forbidden: Origin \(origin) is not allowed (add it to mcp.allowed_origins)")
+        case .host(let host)?:
+            return .jsonError(421, code: -32600, "Misdirected Request: Host \(host) does not name this server "
+                + "(add an origin with that host to mcp.allowed_origins)")
+        case nil:
+            break
+        }
         // CORS preflights carry no credentials; they are answered (for allowed origins) without the token.
         if let token = configuration.authToken, request.method != .options {
-            let presented = request.headers[.authorization] ?? ""
-            guard Self.constantTimeEquals(presented, "Bearer " + token) else {
+            let presented = request.headers[.authorization].flatMap(BearerCredential.token(inAuthorization:))
+            guard let presented, BearerCredential.constantTimeEquals(presented, token) else {
                 return .jsonError(401, code: -32600, "Unauthorized: send Authorization: Bearer <mcp.auth_token>",
                                   headers: ["WWW-Authenticate": "Bearer realm=\"flux-mcp\""])
             }
         }
-        if let origin = request.headers[.origin], !isAllowed(origin: origin) {
-            return .jsonError(403, code: -32600, "Forbidden: Origin \(origin) is not allowed (add it to mcp.allowed_origins)")
-        }
-        if let host = request.head.authority, !isAllowed(host: host) {
-            return .jsonError(421, code: -32600, "Misdirected Request: Host \(host) does not name this server")
-        }
         return nil
     }
 
-    static let loopbackNames: Set<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
-
-    static func hostName(ofAuthority authority: Substring) -> String {
-        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
-            return String(authority[authority.index(after: authority.startIndex)..<end])
-        }
-        if let colon = authority.lastIndex(of: ":"), authority[authority.index(after: colon)...].allSatisfy(\.isNumber) {
-            return String(authority[..<colon])
-        }
-        return String(authority)
-    }
-
-    func isAllowed(origin: String) -> Bool {
-        if configuration.allowedOrigins.contains("*") || configuration.allowedOrigins.contains(origin) { return true }
-        guard let schemeEnd = origin.range(of: "://") else { return false }
-        let scheme = origin[..<schemeEnd.lowerBound]
-        guard scheme == "http" || scheme == "https" else { return false }
-        let authority = origin[schemeEnd.upperBound...].prefix { $0 != "/" }
-        return Self.loopbackNames.contains(Self.hostName(ofAuthority: authority).lowercased())
-    }
-
-    func isAllowed(host: String) -> Bool {
-        let name = Self.hostName(ofAuthority: Substring(host)).lowercased()
-        if Self.loopbackNames.contains(name) { return true }
-        let bind = configuration.bindHost.lowercased()
-        if bind == "0.0.0.0" || bind == "::" || bind == "[::]" || bind == "*" { return true }
-        if name == Self.hostName(ofAuthority: Substring(bind)) { return true }
-        return configuration.allowedOrigins.contains { origin in
-            guard let range = origin.range(of: "://") else { return false }
-            return Self.hostName(ofAuthority: origin[range.upperBound...].prefix { $0 != "/" }).lowercased() == name
-        }
-    }
-
     func allowedOriginHeader(_ request: Request) -> String? {
-        guard let origin = request.headers[.origin], isAllowed(origin: origin) else { return nil }
+        guard let origin = request.headers[.origin], originPolicy.allows(origin: origin) else { return nil }
         return origin
-    }
-
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) {
-            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
-        }
-        return difference == 0
     }
 
     // MARK: - Streamable HTTP

@@ -46,7 +46,8 @@ extension FluxMCPServer {
             Resource(name: $0.name, uri: $0.uri, description: $0.description, mimeType: $0.mimeType, size: $0.text.utf8.count)
         }
         if let workflows = try? await service.listWorkflows() {
-            for workflow in workflows where workflow.kind == .document {
+            // A document that requests secrets names them: listed only for a client that may see them.
+            for workflow in workflows where workflow.kind == .document && (options.caller.mayUseSecrets || !service.requestsSecrets(workflow)) {
                 resources.append(Resource(
                     name: workflow.name, uri: "flux://workflows/\(workflow.name)", title: "Workflow \(workflow.name)",
                     description: (workflow.description.isEmpty ? "" : workflow.description + " ")
@@ -74,8 +75,9 @@ extension FluxMCPServer {
             return ReadResource.Result(contents: [.text(found.text, uri: uri, mimeType: found.mimeType)])
         }
         if let name = uri.dropPrefix("flux://workflows/"), !name.isEmpty {
-            guard let record = try? await service.store.workflow(name: name, version: nil) else {
-                throw MCPError.invalidParams("Resource not found: no workflow named \(name); list_workflows shows them")
+            let record: WorkflowRecord
+            do { record = try await service.workflowDocument(name: name, caller: options.caller) } catch {
+                throw MCPError.invalidParams("Resource not found: \(error.message)")
             }
             return ReadResource.Result(contents: [.text(record.source, uri: uri, mimeType: Self.mimeType(ofDocument: record.source))])
         }

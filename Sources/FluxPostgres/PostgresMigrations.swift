@@ -138,6 +138,11 @@ enum PostgresMigrations {
             EXECUTE FUNCTION flux_announce_execution_change()
             """,
         ]),
+        // The workflows a secret is granted to, as a JSON array of names; NULL: any workflow (docs/security.md).
+        // Named as the SQLite store's migration that adds the same column.
+        Migration(identifier: "v4_secret_grants", statements: [
+            "ALTER TABLE secrets ADD COLUMN workflows TEXT",
+        ]),
     ]
 
     /// Creates the schema if configured, then applies the migrations that have not run yet.

@@ -28,26 +28,28 @@ extension PostgresStore {
             """)
     }
 
-    /// The ciphertext stored under `name`, or nil.
+    /// The ciphertext and grant stored under `name`, or nil.
     ///
     /// ```swift
-    /// if let sealed = try await store.secretCiphertext(name: "API_KEY") { let value = try vault.open(sealed, name: "API_KEY") }
+    /// if let sealed = try await store.sealedSecret(name: "API_KEY") { let value = try vault.open(sealed.ciphertext, name: "API_KEY") }
     /// ```
-    public func secretCiphertext(name: String) async throws -> Data? {
-        try await rows("SELECT ciphertext FROM secrets WHERE name = \(name)").first.map {
-            try PostgresRowReader($0, table: "secrets", key: name).bytes(0, "ciphertext")
-        }
+    public func sealedSecret(name: String) async throws -> SealedSecret? {
+        guard let row = try await rows("SELECT ciphertext, workflows FROM secrets WHERE name = \(name)").first else { return nil }
+        let reader = PostgresRowReader(row, table: "secrets", key: name)
+        return SealedSecret(ciphertext: try reader.bytes(0, "ciphertext"), grant: try SecretGrant(storedColumn: try reader.optionalString(1, "workflows")))
     }
 
-    /// Stores `ciphertext` under `name`, replacing what was there.
+    /// Stores `secret` under `name`, replacing the ciphertext and the grant that were there.
     ///
     /// ```swift
-    /// try await store.setSecretCiphertext(try vault.seal("s3cr3t", name: "API_KEY"), name: "API_KEY")
+    /// try await store.setSealedSecret(SealedSecret(ciphertext: try vault.seal("s3cr3t", name: "API_KEY")), name: "API_KEY")
     /// ```
-    public func setSecretCiphertext(_ ciphertext: Data, name: String) async throws {
+    public func setSealedSecret(_ secret: SealedSecret, name: String) async throws {
         _ = try await rows("""
-            INSERT INTO secrets (name, ciphertext, updated_at) VALUES (\(name), \(ciphertext), \(Date().storeSeconds))
-            ON CONFLICT (name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at
+            INSERT INTO secrets (name, ciphertext, updated_at, workflows)
+            VALUES (\(name), \(secret.ciphertext), \(Date().storeSeconds), \(secret.grant.storedColumn))
+            ON CONFLICT (name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at,
+                workflows = excluded.workflows
             """)
     }
 

@@ -77,8 +77,9 @@ public final class FluxService: Sendable {
     // MARK: - Catalog
 
     /// Validates a YAML or JSON workflow document and stores each workflow in it as a new version
-    /// (unless its content is unchanged). Nothing is stored when any part is invalid.
-    public func register(document text: String, sourceName: String) async throws(ServiceError) -> [JSONValue] {
+    /// (unless its content is unchanged). Nothing is stored when any part is invalid, nor when it requests
+    /// secrets and `caller` may not use them (``ServiceError/Code/forbidden``): using a secret is a grant.
+    public func register(document text: String, sourceName: String, caller: Caller = .untrusted) async throws(ServiceError) -> [JSONValue] {
         let maxBytes = environment.configuration.security.maxBodyBytes
         if text.utf8.count > maxBytes {
             throw ServiceError(.tooLarge, "\(sourceName): the document has \(text.utf8.count) bytes, more than the limit of \(maxBytes)")
@@ -88,6 +89,16 @@ public final class FluxService: Sendable {
             documents = try DocumentParser.parse(text: text, sourceName: sourceName)
         } catch {
             throw ServiceError(.invalidDocument, error.description)
+        }
+        if !caller.mayUseSecrets {
+            let requesting = documents.filter(\.usesSecrets)
+            if !requesting.isEmpty {
+                let names = Set(requesting.flatMap(\.secrets)).sorted()
+                throw ServiceError(.forbidden, "\(sourceName): workflow\(requesting.count == 1 ? "" : "s") "
+                    + "\(requesting.map(\.name).joined(separator: ", ")) request\(requesting.count == 1 ? "s" : "") "
+                    + "secret\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")), and a workflow that may use a secret can "
+                    + "reveal it, so only the operator may register such a document: \(caller.howToBeTrusted). Nothing was registered.")
+            }
         }
         var results: [JSONValue] = []
         do {
@@ -109,7 +120,8 @@ public final class FluxService: Sendable {
     }
 
     /// One workflow: its latest (or given) version with the document, every version, the input schema and the steps.
-    public func workflowDetails(name: String, version: Int? = nil) async throws(ServiceError) -> JSONValue {
+    /// The secrets it requests, and the document that names them, are shown only to a caller who may use secrets.
+    public func workflowDetails(name: String, version: Int? = nil, caller: Caller = .untrusted) async throws(ServiceError) -> JSONValue {
         do {
             guard let record = try await store.workflow(name: name, version: version) else {
                 throw ServiceError(.notFound, "no workflow named \(name)\(version.map { " with version \($0)" } ?? ""); list them with list_workflows")
@@ -117,16 +129,38 @@ public final class FluxService: Sendable {
             var object = Summaries.workflow(record).objectValue ?? [:]
             object["versions"] = .array(try await store.workflowVersions(name: name).map { .int($0.version) })
             if record.kind == .document {
-                object["document"] = .string(record.source)
-                if let document = try? DocumentParser.parse(text: record.source, sourceName: name).first {
+                let document = try? DocumentParser.parse(text: record.source, sourceName: name).first
+                if caller.mayUseSecrets || document?.usesSecrets == false {
+                    object["document"] = .string(record.source)
+                }
+                if let document {
                     object["steps"] = .array(document.steps.map { .string($0.id) })
-                    object["secrets"] = .array(document.secrets.map { .string($0) })
+                    if caller.mayUseSecrets { object["secrets"] = .array(document.secrets.map { .string($0) }) }
                 }
             }
             return .object(object)
         } catch {
             throw ServiceError.wrap(error)
         }
+    }
+
+    /// The stored document of a workflow's latest version (MCP's `flux://workflows/{name}`). A document that requests
+    /// secrets names them, so it is shown only to a caller who may use secrets (else ``ServiceError/Code/forbidden``).
+    public func workflowDocument(name: String, caller: Caller = .untrusted) async throws(ServiceError) -> WorkflowRecord {
+        let record: WorkflowRecord?
+        do { record = try await store.workflow(name: name, version: nil) } catch { throw ServiceError.wrap(error) }
+        guard let record else { throw ServiceError(.notFound, "no workflow named \(name); list_workflows shows them") }
+        if !caller.mayUseSecrets, requestsSecrets(record) {
+            throw ServiceError(.forbidden, "the document of \(name) requests secrets, whose names are shown only to the operator: \(caller.howToBeTrusted)")
+        }
+        return record
+    }
+
+    /// Whether a stored workflow's document requests secrets (an unreadable document counts as requesting them).
+    public func requestsSecrets(_ record: WorkflowRecord) -> Bool {
+        guard record.kind == .document else { return false }
+        guard let documents = try? DocumentParser.parse(text: record.source, sourceName: record.name) else { return true }
+        return documents.contains(where: \.usesSecrets)
     }
 
     /// Deletes one version or every version of a workflow; returns how many versions went.

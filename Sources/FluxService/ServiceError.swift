@@ -11,6 +11,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         case conflict = "conflict"
         case tooLarge = "too_large"
         case unauthorized = "unauthorized"
+        /// The caller is known but may not do this (a document requesting secrets from a caller who may not use them).
+        case forbidden = "forbidden"
         case unavailable = "unavailable"
         case internalError = "internal"
     }
@@ -40,7 +42,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         case let e as SecretError:
             switch e {
             case .missing: return ServiceError(.notFound, e.description)
-            case .invalidName, .weakEncryptionKey: return ServiceError(.invalidInput, e.description)
+            case .invalidName, .weakEncryptionKey, .invalidGrant: return ServiceError(.invalidInput, e.description)
+            case .notGranted: return ServiceError(.forbidden, e.description)
             case .noEncryptionKey, .cannotDecrypt: return ServiceError(.unavailable, e.description)
             }
         case let e as StoreError:

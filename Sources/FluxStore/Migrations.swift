@@ -93,6 +93,11 @@ enum StoreMigrations {
                 """)
         }
 
+        migrator.registerMigration("v4_secret_grants") { db in
+            // The workflows a secret is granted to, as a JSON array of names; NULL: any workflow (docs/security.md).
+            try db.execute(sql: "ALTER TABLE secrets ADD COLUMN workflows TEXT")
+        }
+
         return migrator
     }()
 

@@ -5,35 +5,42 @@ import GRDB
 /// Secrets are stored exactly as the ciphertext bytes they are given (see `SecretVault`): the store
 /// never sees, logs or derives anything from a plain value, and its errors never include the bytes.
 extension SQLiteStore {
-    /// The ciphertext stored under `name`, or nil.
+    /// The ciphertext and grant stored under `name`, or nil.
     ///
     /// ```swift
-    /// if let sealed = try await store.secretCiphertext(name: "API_KEY") { let value = try vault.open(sealed, name: "API_KEY") }
+    /// if let sealed = try await store.sealedSecret(name: "API_KEY") { let value = try vault.open(sealed.ciphertext, name: "API_KEY") }
     /// ```
-    public func secretCiphertext(name: String) async throws -> Data? {
+    public func sealedSecret(name: String) async throws -> SealedSecret? {
         try await read { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT ciphertext FROM secrets WHERE name = ?"),
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT ciphertext, workflows FROM secrets WHERE name = ?"),
                                              arguments: [name])
             else { return nil }
+            let ciphertext: Data
             do {
-                return try row.decode(Data.self, atIndex: 0)
+                ciphertext = try row.decode(Data.self, atIndex: 0)
             } catch {
                 throw StoreError.corrupt("secrets row \(name): column ciphertext cannot be read as bytes")
             }
+            let workflows: String?
+            do { workflows = try row.decode(String?.self, atIndex: 1) } catch {
+                throw StoreError.corrupt("secrets row \(name): column workflows cannot be read as text")
+            }
+            return SealedSecret(ciphertext: ciphertext, grant: try SecretGrant(storedColumn: workflows))
         }
     }
 
-    /// Stores `ciphertext` under `name`, replacing what was there.
+    /// Stores `secret` under `name`, replacing the ciphertext and the grant that were there.
     ///
     /// ```swift
-    /// try await store.setSecretCiphertext(try vault.seal("s3cr3t", name: "API_KEY"), name: "API_KEY")
+    /// try await store.setSealedSecret(SealedSecret(ciphertext: try vault.seal("s3cr3t", name: "API_KEY")), name: "API_KEY")
     /// ```
-    public func setSecretCiphertext(_ ciphertext: Data, name: String) async throws {
+    public func setSealedSecret(_ secret: SealedSecret, name: String) async throws {
         try await write { db in
             try db.cachedStatement(sql: """
-                INSERT INTO secrets (name, ciphertext, updated_at) VALUES (?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at
-                """).execute(arguments: [name, ciphertext, Date().storeSeconds])
+                INSERT INTO secrets (name, ciphertext, updated_at, workflows) VALUES (?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at,
+                    workflows = excluded.workflows
+                """).execute(arguments: [name, secret.ciphertext, Date().storeSeconds, secret.grant.storedColumn])
         }
     }
 

@@ -200,9 +200,9 @@ final class ServerBackedStore: FluxStore, Sendable {
 
     // MARK: - Secrets (they come through ServerSecretProvider)
 
-    func secretCiphertext(name: String) async throws -> Data? { nil }
+    func sealedSecret(name: String) async throws -> SealedSecret? { nil }
 
-    func setSecretCiphertext(_ ciphertext: Data, name: String) async throws {
+    func setSealedSecret(_ secret: SealedSecret, name: String) async throws {
         throw StoreError.unavailable("a remote worker does not store secrets")
     }
 

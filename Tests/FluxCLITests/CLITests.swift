@@ -120,7 +120,9 @@ struct CLITests {
         #expect(started.status == 0)
         let id = try #require(try JSONValue(parsing: started.stdout)["execution_id"]?.stringValue)
         var state = ""
-        for _ in 0..<100 {
+        // A bound on a wait, generous enough for a busy machine; not a claim about speed.
+        let deadline = ContinuousClock.now + .seconds(300)
+        while ContinuousClock.now < deadline {
             let status = try JSONValue(parsing: try flux.run(["workflow", "status", "nap", id, "--format", "json"]).stdout)
             state = status["state"]?.stringValue ?? ""
             if state == "COMPLETED" { break }

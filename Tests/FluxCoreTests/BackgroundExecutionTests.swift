@@ -22,7 +22,7 @@ struct BackgroundExecutionTests {
             ids.append(record.id)
         }
         for (i, id) in ids.enumerated() {
-            let done = try await engine.waitUntilSettled(executionID: id, timeout: .seconds(30))
+            let done = try await engine.waitUntilSettled(executionID: id, timeout: Deadline.event)
             #expect(done.record.state == .completed && done.record.output == .int(i))
         }
         #expect(gauge.maxConcurrent <= 2)
@@ -34,7 +34,7 @@ struct BackgroundExecutionTests {
         let paused = try await wf.run(on: engine)
         let resuming = try await engine.resumeInBackground(executionID: paused.executionID, input: "go")
         #expect(resuming.record.state == .resuming)
-        let done = try await engine.waitUntilSettled(executionID: paused.executionID, timeout: .seconds(30))
+        let done = try await engine.waitUntilSettled(executionID: paused.executionID, timeout: Deadline.event)
         #expect(done.record.state == .completed && done.record.output == "go")
     }
 }

@@ -10,14 +10,14 @@ struct CancellationTests {
         let rolledBack = Counter()
         let long = task("long") { (_: Int) -> Int in
             started.increment()
-            try await Task.sleep(for: .seconds(30))
+            try await Task.sleep(for: .seconds(3600))
             return 1
         }.with(rollback: { _ in rolledBack.increment() })
         let wf = workflow("cancellation") { (ctx: ExecutionContext<Int>) in try await long(ctx.input) }
         await engine.register(wf.definition)
         let record = try await engine.create(workflow: "cancellation", input: 1)
         await engine.start(executionID: record.id)
-        while started.count == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await eventually { started.count > 0 })
         let cancelled = try await engine.cancel(executionID: record.id, wait: true)
         #expect(cancelled.record.state == .cancelled)
         #expect(rolledBack.count == 1)
@@ -32,7 +32,7 @@ struct CancellationTests {
         let rolledBack = Counter()
         let slow = task("slow_child_step") { (_: Int) -> Int in
             started.increment()
-            try await Task.sleep(for: .seconds(60))
+            try await Task.sleep(for: .seconds(3600))
             return 1
         }.with(rollback: { _ in rolledBack.increment() })
         let child = workflow("slow_child") { (ctx: ExecutionContext<Int>) in try await slow(ctx.input) }
@@ -41,7 +41,7 @@ struct CancellationTests {
         await engine.register(parent.definition)
         let record = try await engine.create(workflow: "waiting_parent", input: 1)
         await engine.start(executionID: record.id)
-        while started.count == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await eventually { started.count > 0 })
 
         let cancelled = try await engine.cancel(executionID: record.id, wait: true)
         #expect(cancelled.record.state == .cancelled)
@@ -73,9 +73,13 @@ struct CancellationTests {
     @Test func cancelRequestedThroughTheStoreReachesTheOwner() async throws {
         let engine = makeEngine()
         let steps = Counter()
+        let asked = Counter()
+        // The third step waits until the cancel has been asked, so that however slow the machine, the execution is
+        // mid-way when it is; a later step would run an hour, so only the cancellation can end it.
         let step = task("step") { (i: Int) -> Int in
             steps.increment()
-            try await Task.sleep(for: .milliseconds(20))
+            if i == 2 { while asked.count == 0 { try await Task.sleep(for: .milliseconds(5)) } }
+            if i > 2 { try await Task.sleep(for: .seconds(3600)) }
             return i
         }
         let wf = workflow("many_steps") { (ctx: ExecutionContext<Int>) -> Int in
@@ -86,11 +90,13 @@ struct CancellationTests {
         await engine.register(wf.definition)
         let record = try await engine.create(workflow: "many_steps", input: 1000)
         await engine.start(executionID: record.id)
-        while steps.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
-        // Another process would only flip the state in the store; the owner notices at its next commit.
+        #expect(await eventually { steps.count >= 3 })
+        // Another process would only flip the state in the store; the owner notices at its next commit, or else its
+        // maintenance does while the next step runs.
         _ = try await engine.store.transition(executionID: record.id, fromStates: [.running], to: .cancelling)
-        let settled = try await engine.waitUntilSettled(executionID: record.id, timeout: .seconds(10))
+        asked.increment()
+        let settled = try await engine.waitUntilSettled(executionID: record.id, timeout: Deadline.event)
         #expect(settled.record.state == .cancelled)
-        #expect(steps.count < 10)
+        #expect(steps.count <= 4, "the owner stopped at the step after the cancel, not after the 1,000 steps")
     }
 }

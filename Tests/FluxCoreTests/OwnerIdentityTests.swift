@@ -34,12 +34,8 @@ struct OwnerIdentityTests {
         let owner = try owner(of: pid)
         kill(pid, SIGKILL)
         defer { var status: Int32 = 0; waitpid(pid, &status, 0) }
-        // The kernel turns it into a zombie almost at once; give it a moment on a loaded machine.
-        var dead = false
-        for _ in 0..<200 where !dead {
-            dead = OwnerIdentity.isDeadLocalProcess(owner)
-            if !dead { try await Task.sleep(for: .milliseconds(10)) }
-        }
+        // The kernel turns it into a zombie almost at once; give it time on a loaded machine.
+        let dead = await eventually { OwnerIdentity.isDeadLocalProcess(owner) }
         #expect(dead, "a zombie never renews its lease: its executions must be taken over at once")
     }
 

@@ -2,6 +2,24 @@ import FluxCore
 import Foundation
 import Synchronization
 
+/// How long the tests wait for what must happen. Not a claim about speed: each only bounds a wait for an event so that
+/// a broken build fails instead of hanging, and is generous enough for a machine busy with parallel tests and a build
+/// beside them. Figures about speed belong to the benchmarks.
+enum Deadline {
+    /// Something the test has caused shows up (an execution settles, a task starts).
+    static let event: Duration = .seconds(300)
+}
+
+/// Polls `condition` every 5 ms until it holds or ``Deadline/event`` passes; returns whether it held.
+func eventually(_ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + Deadline.event
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return try await condition()
+}
+
 /// A fresh engine over an in-memory store, for one test.
 func makeEngine(secrets: [String: String] = [:], mapConcurrency: Int = 64) -> FluxEngine {
     let store = InMemoryStore()

@@ -84,7 +84,7 @@ struct BasicExamplesTests {
         #expect((1..<10).contains(draw.randrange))
         #expect(DeterminismExample.colours.contains(draw.choice))
         #expect(UUID(uuidString: draw.uuid) != nil)
-        #expect(draw.elapsed >= 0 && draw.elapsed < 5)
+        #expect(draw.elapsed >= 0 && draw.elapsed < 600, "a time difference in seconds, not in another unit")
         let expected: [EventType] = [.workflowStarted] + completedTasks(6) + [.workflowCompleted]
         #expect(ctx.events.types == expected)
         #expect(ctx.events.startedTaskNames == ["now", "uuid4", "randint", "randrange", "choice", "now"])

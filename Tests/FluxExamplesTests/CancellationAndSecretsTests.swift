@@ -8,7 +8,7 @@ import Testing
 struct CancellationAndSecretsTests {
     @Test func cancellationCancelsTheRunningTask() async throws {
         let engine = try await makeEngine()
-        let record = try await engine.create(workflow: "cancellation", input: ["iterations": 600, "interval": 0.05])
+        let record = try await engine.create(workflow: "cancellation", input: ["iterations": 72_000, "interval": 0.05])
         await engine.start(executionID: record.id)
         let started = try await eventually {
             try await engine.snapshot(executionID: record.id).events.contains { $0.type == .taskStarted }
@@ -36,7 +36,9 @@ struct CancellationAndSecretsTests {
     /// Cancelling from another process (another engine on the same file) only flips the stored state to
     /// CANCELLING. The owner must notice while a task that commits nothing runs (its maintenance loop
     /// looks), not at its next commit: the engine once learnt of it only then, so the cancel waited for
-    /// the task and the final commit overwrote CANCELLING with COMPLETED.
+    /// the task and the final commit overwrote CANCELLING with COMPLETED. The task here runs an hour, so an
+    /// execution CANCELLED within the test's deadline was cancelled while it ran. (How soon the owner notices, within
+    /// its maintenance interval, is a figure for a benchmark.)
     @Test func cancelFromAnotherProcessReachesALongRunningTask() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -44,18 +46,15 @@ struct CancellationAndSecretsTests {
         let other = FluxEngine(store: try SQLiteStore(path: dir.databasePath), ownerID: "another-process")
         await Examples.register(on: owner)
         await Examples.register(on: other)
-        // One task of 60 × 0.1 s: it checks for cancellation every 0.1 s but commits nothing until it ends.
-        let record = try await owner.create(workflow: "cancellation", input: ["iterations": 60, "interval": 0.1])
+        // One task of 36,000 × 0.1 s: it checks for cancellation every 0.1 s but commits nothing until it ends.
+        let record = try await owner.create(workflow: "cancellation", input: ["iterations": 36_000, "interval": 0.1])
         await owner.start(executionID: record.id)
         #expect(try await eventually { try await owner.snapshot(executionID: record.id).events.contains { $0.type == .taskStarted } })
 
-        let asked = ContinuousClock.now
         _ = try await other.cancel(executionID: record.id, wait: false)
-        let settled = try await other.waitUntilSettled(executionID: record.id, timeout: .seconds(20))
-        let took = ContinuousClock.now - asked
+        let settled = try await other.waitUntilSettled(executionID: record.id, timeout: Deadline.event)
 
-        #expect(settled.record.state == .cancelled, "the execution was cancelled while its task ran")
-        #expect(took < .seconds(3), "the owner noticed the cancel within its maintenance interval, not when the 6 s task ended")
+        #expect(settled.record.state == .cancelled, "the execution was cancelled while its hour-long task ran")
         #expect(settled.events.types == [
             .workflowStarted, .taskStarted, .workflowCancelling, .taskCancelled,
             .taskRollbackStarted, .taskRollbackCompleted, .workflowCancelled,
@@ -63,7 +62,7 @@ struct CancellationAndSecretsTests {
     }
 
     /// The same with the durable sleep of the `sleep` built-in (the documents' `cancellation` example
-    /// sleeps an hour precisely to be cancelled).
+    /// sleeps an hour precisely to be cancelled; so does this one).
     @Test func cancelFromAnotherProcessReachesADurableSleep() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -75,17 +74,14 @@ struct CancellationAndSecretsTests {
         let other = FluxEngine(store: try SQLiteStore(path: dir.databasePath), ownerID: "another-process")
         await owner.register(napper.definition)
         await other.register(napper.definition)
-        let record = try await owner.create(workflow: "napper", input: 6.0)
+        let record = try await owner.create(workflow: "napper", input: 3600.0)
         await owner.start(executionID: record.id)
         #expect(try await eventually { try await owner.snapshot(executionID: record.id).events.contains { $0.type == .taskStarted } })
 
-        let asked = ContinuousClock.now
         _ = try await other.cancel(executionID: record.id, wait: false)
-        let settled = try await other.waitUntilSettled(executionID: record.id, timeout: .seconds(20))
-        let took = ContinuousClock.now - asked
+        let settled = try await other.waitUntilSettled(executionID: record.id, timeout: Deadline.event)
 
-        #expect(settled.record.state == .cancelled)
-        #expect(took < .seconds(3), "not when the 6 s sleep ended")
+        #expect(settled.record.state == .cancelled, "cancelled during the hour-long sleep")
         #expect(settled.events.types == [.workflowStarted, .taskStarted, .workflowCancelling, .taskCancelled, .workflowCancelled])
     }
 

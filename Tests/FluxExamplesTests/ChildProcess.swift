@@ -149,12 +149,13 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits until the process has exited (and was reaped) and its output is read; returns its status.
     @discardableResult
-    func waitForExit(timeout: Duration = .seconds(120)) async throws -> Int32 {
+    func waitForExit(timeout: Duration = Deadline.run) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning || !streamsClosed {
             guard ContinuousClock.now < deadline else {
                 kill()
-                throw ChildProcessError("\(process.executableURL?.lastPathComponent ?? "child") \(process.arguments ?? []) did not finish within \(timeout); stderr: \(standardError.suffix(2000))")
+                throw ChildProcessError("\(process.executableURL?.lastPathComponent ?? "child") \(process.arguments ?? []) did not finish within \(timeout); "
+                    + "stdout: \(standardOutput.suffix(2000)) stderr: \(standardError.suffix(2000))")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -175,7 +176,7 @@ struct RunnerResult {
 }
 
 /// Runs `flux-examples` with `arguments` until it exits.
-func runFluxExamples(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> RunnerResult {
+func runFluxExamples(_ arguments: [String], timeout: Duration = Deadline.run) async throws -> RunnerResult {
     let child = try ChildProcess(executable: try await RunnerBinary.shared.url(), arguments: arguments)
     let status = try await child.waitForExit(timeout: timeout)
     return RunnerResult(status: status, lines: child.lines, standardError: child.standardError)

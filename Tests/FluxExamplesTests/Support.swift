@@ -76,8 +76,18 @@ func replayAfterSimulatedCrash(_ snapshot: ExecutionSnapshot, keeping: Int) asyn
     return (replayed, ContinuousClock.now - start)
 }
 
+/// How long the tests wait for what must happen. None of these is a claim about speed: each only bounds a wait for an
+/// event (a state in the store, a line of output, a process's exit) so that a broken build fails instead of hanging,
+/// and each is generous enough for a machine busy with parallel tests and a build beside them.
+enum Deadline {
+    /// Something the test has caused shows up.
+    static let event: Duration = .seconds(300)
+    /// A `flux-examples` run to its end.
+    static let run: Duration = .seconds(600)
+}
+
 /// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(timeout: Duration = Deadline.event, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

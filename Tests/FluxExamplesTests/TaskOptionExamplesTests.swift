@@ -54,11 +54,11 @@ struct TaskOptionExamplesTests {
         #expect(ctx.events.of(.taskRetryStarted).compactMap { $0.value["current_delay"]?.doubleValue } == [0.01, 0.02])
     }
 
+    /// That the 5 s bodies are cut off at the timeout, not waited for, is FluxCoreTests' (TaskOptionsTests), with
+    /// bodies that would run an hour: here the events show each timeout answered by its fallback.
     @Test func taskFallbackAfterTimeout() async throws {
         let engine = try await makeEngine()
-        let start = ContinuousClock.now
         let ctx = try await TaskFallbackAfterTimeoutExample.workflow.run(on: engine)
-        #expect(ContinuousClock.now - start < .seconds(4.5), "the 5 s bodies were cut off at 0.1 s")
         #expect(ctx.state == .completed)
         #expect(ctx.output == ["Task #1 fellback.", "Task #2 succeed.", "Task #3 fellback."])
         let fellBack: [EventType] = [.taskStarted, .taskFallbackStarted, .taskFallbackCompleted, .taskCompleted]
@@ -125,11 +125,10 @@ struct TaskOptionExamplesTests {
         #expect(ctx.errorMessage?.contains("task #3 failed") == true)
     }
 
+    /// That the 10 s body is cut off at the timeout, not waited for, is FluxCoreTests' (TaskOptionsTests).
     @Test func taskTimeout() async throws {
         let engine = try await makeEngine()
-        let start = ContinuousClock.now
         let ctx = try await TaskTimeoutExample.workflow.run(on: engine)
-        #expect(ContinuousClock.now - start < .seconds(9), "the 10 s body was cut off at 0.1 s")
         #expect(ctx.state == .failed)
         #expect(ctx.events.types == [.workflowStarted, .taskStarted, .taskFailed, .workflowFailed])
         #expect(ctx.events.of(.taskFailed).first?.value["type"] == "TaskTimeoutError")

@@ -5,13 +5,14 @@ import Testing
 /// `security.max_open_streams` and `security.max_executions_per_client`: past either, 429 with Retry-After,
 /// and nothing is started; places come back when streams end and executions finish (or pause).
 @Suite struct ClientLimitsTests {
+    /// Sleeps an hour: an execution that holds its place until the test cancels it, however slow the machine.
     static let sleepy = """
         flux: 1
         name: sleepy
         steps:
           - id: wait
             builtin: sleep
-            with: { seconds: 1.5 }
+            with: { seconds: 3600 }
         """
 
     /// What a client ran and saw finish stops counting (and taking memory) at once, not when it reaches its limit.
@@ -26,8 +27,8 @@ import Testing
         #expect(try await server.post("/workflows/pause/run/sync").json["state"] == "PAUSED")
         let sleeping = try await server.post("/workflows/pause/run/async")
         #expect(sleeping.status == 202)
-        // Everything settles (finishes or pauses) within moments; the gauge follows the store's change feed.
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Everything settles (finishes or pauses); the gauge follows the store's change feed.
+        let deadline = ContinuousClock.now + Deadline.event
         var tracked: Double?
         while ContinuousClock.now < deadline {
             let metrics = try await server.get("/metrics").text
@@ -58,7 +59,10 @@ import Testing
         #expect(try await server.post("/workflows/sleepy/run/sync").status == 429, "sync runs count too")
         let listed = try await server.get("/executions?workflow_name=sleepy").json["executions"]?.arrayValue?.count
         #expect(listed == 2, "a refused run records nothing")
-        for id in ids { _ = try await server.waitForExecution(id) { $0["state"] == "COMPLETED" } }
+        for id in ids {
+            let cancelled = try await server.post("/workflows/sleepy/cancel/\(id)?mode=sync")
+            #expect(cancelled.json["state"] == "CANCELLED", "\(cancelled.text)")
+        }
         // Finished executions free their places; a paused one does not hold one either.
         #expect(try await server.post("/workflows/pause/run/sync").json["state"] == "PAUSED")
         #expect(try await server.post("/workflows/pause/run/sync").json["state"] == "PAUSED")
@@ -68,33 +72,30 @@ import Testing
     @Test func openStreamsAreLimited() async throws {
         let server = try await ServerProcess(environment: ["FLUX_SECURITY__MAX_OPEN_STREAMS": "1"], heartbeat: 0.2)
         try await server.register(Self.sleepy)
-        // A client holds one stream open (curl, so that this test can go on while it reads).
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-sN", "-X", "POST", "-H", "Content-Type: application/json", "\(server.baseURL.absoluteString)/workflows/sleepy/run/stream"]
-        curl.standardOutput = FileHandle.nullDevice
-        curl.standardError = FileHandle.nullDevice
-        try curl.run()
-        defer { if curl.isRunning { curl.terminate() } }
-        let deadline = ContinuousClock.now + .seconds(10)
-        var refused: ServerProcess.Reply?
-        while ContinuousClock.now < deadline {
-            let list = try await server.get("/executions?workflow_name=sleepy").json["executions"]?.arrayValue ?? []
-            if let id = list.first?["execution_id"]?.stringValue {
-                refused = try await server.get("/executions/\(id)/stream")
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        try await server.register(try TestPaths.example("hello_world.yaml"))
+        // A client holds one stream open on an execution that sleeps an hour (curl, so that this test can go on while
+        // it reads).
+        let curl = try StreamingCurl(["-X", "POST", "-H", "Content-Type: application/json",
+                                      "\(server.baseURL.absoluteString)/workflows/sleepy/run/stream"])
+        try await curl.waitUntil("the stream's first frame") { $0.contains("sleepy.execution.created") }
+        let id = try #require(parseSSE(curl.text).frames.first?.json?["execution_id"]?.stringValue, "\(curl.text)")
+        let refused = try await server.get("/executions/\(id)/stream")
+        #expect(refused.status == 429, "\(refused.text)")
+        #expect(refused.text.contains("security.max_open_streams"))
+        #expect(try await server.post("/workflows/hello_world/run/stream", json: "\"x\"").status == 429)
+        // Once the first stream has ended (its execution cancelled), a new one is served: the place comes back as
+        // soon as the server has seen the stream end, which the test waits for.
+        let cancelled = try await server.post("/workflows/sleepy/cancel/\(id)?mode=sync")
+        #expect(cancelled.json["state"] == "CANCELLED", "\(cancelled.text)")
+        let ended = try await curl.waitForEnd()
+        #expect(parseSSE(ended).frames.last?.event == "sleepy.execution.cancelled", "\(ended)")
+        var again: ServerProcess.Reply?
+        try await server.waitUntil("a new stream served after the first ended") {
+            let reply = try await server.post("/workflows/hello_world/run/stream", json: "\"again\"")
+            again = reply
+            return reply.status != 429
         }
-        let reply = try #require(refused)
-        #expect(reply.status == 429, "\(reply.text)")
-        #expect(reply.text.contains("security.max_open_streams"))
-        #expect(try await server.post("/workflows/sleepy/run/stream").status == 429)
-        // Once the first stream has ended, a new one is served.
-        curl.waitUntilExit()
-        try await Task.sleep(for: .milliseconds(300))
-        let again = try await server.post("/workflows/sleepy/run/stream")
-        #expect(again.status == 200)
-        #expect(again.text.contains("sleepy.execution.completed"))
+        #expect(again?.status == 200)
+        #expect(again?.text.contains("hello_world.execution.completed") == true, "\(again?.text ?? "")")
     }
 }

@@ -136,7 +136,7 @@ struct DistributedRun {
         var rows: [String: JSONValue] = [:]
         var resumed = Set<String>()
         var round = 0
-        let deadline = ContinuousClock.now + .seconds(120)
+        let deadline = ContinuousClock.now + Deadline.event
         while ContinuousClock.now < deadline {
             round += 1
             let page = try await server(round).get("/executions?limit=1000").json["executions"]?.arrayValue ?? []
@@ -230,24 +230,39 @@ struct DistributedRun {
         }
     }
 
-    /// Kills the victim with SIGKILL once some work is done and it holds executions (as its server lists them);
-    /// answers those executions.
+    /// Kills the victim with SIGKILL once some work is done and it holds an execution it has claimed and not finished
+    /// (as its server lists them); answers the executions its server listed for it.
+    ///
+    /// What the victim holds changes under the test's feet: it may finish an execution between the look and the kill.
+    /// So the victim is stopped (SIGSTOP) when it seems to hold one, looked at again while it cannot move, and killed
+    /// only if it still holds one; otherwise it goes on (SIGCONT) and the test looks again later.
     func killVictim(_ victim: WorkerProcess, ledger: URL) async throws -> [String] {
         let itsServer = servers[workerServers[self.victim]]
-        var held: [String] = []
-        let deadline = ContinuousClock.now + .seconds(60)
+        func held() async throws -> [String] {
+            let listed = try await itsServer.get("/workers").json["workers"]?.arrayValue ?? []
+            return (listed.first { $0["name"] == .string(victim.name) }?["running_execution_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
+        }
+        var holding: [String] = []
+        let deadline = ContinuousClock.now + Deadline.event
         while ContinuousClock.now < deadline {
             let lines = (try? String(contentsOf: ledger, encoding: .utf8))?.split(separator: "\n").count ?? 0
-            let listed = try await itsServer.get("/workers").json["workers"]?.arrayValue ?? []
-            held = (listed.first { $0["name"] == .string(victim.name) }?["running_execution_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
-            // The list counts slots taken for claims still in flight, which another replica's worker may win: wait
-            // until the victim's claim of one of them is recorded, so that there is something to take over.
-            if lines >= 150, try await claimedAndUnfinished(held, by: victim.name, on: itsServer) { break }
+            holding = try await held()
+            // The list counts slots taken for claims still in flight, which another replica's worker may win: what
+            // counts is the victim's claim of one of them, recorded, so that there is something to take over.
+            if lines >= 60, try await claimedAndUnfinished(holding, by: victim.name, on: itsServer) {
+                victim.kill(SIGSTOP)
+                holding = try await held()
+                if try await claimedAndUnfinished(holding, by: victim.name, on: itsServer) {
+                    victim.kill()
+                    return holding
+                }
+                victim.kill(SIGCONT)
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(!held.isEmpty, "\(victim.name) never held an execution: \(victim.stderr)")
+        Issue.record("\(victim.name) never held an unfinished execution it had claimed: \(victim.stderr)")
         victim.kill()
-        return held
+        return holding
     }
 
     /// True when `worker` is the last to have claimed one of `ids` and that execution has not finished.

@@ -5,7 +5,7 @@ import Testing
 /// Distributed execution with real processes: the 300-execution scenario of ``DistributedRun`` (three workers, one
 /// killed with SIGKILL mid-run) on one server, and on two server replicas sharing one PostgreSQL database.
 @Suite(.serialized) struct DistributedWorkersTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(Deadline.wholeTest))
     func threeWorkersRun300ExecutionsThroughASigkill() async throws {
         let server = try await ServerProcess(environment: DistributedRun.serverEnvironment)
         try await DistributedRun(servers: [server], workerServers: [0, 0, 0], victim: 1).run()
@@ -16,7 +16,7 @@ import Testing
     /// to A, w3 to B, and clients take turns between A and B. w3 is the one killed: B is left without a worker, so
     /// what w3 held, and everything clients still start or resume through B, can only be finished by A's workers,
     /// which A hears of through the store (LISTEN/NOTIFY) and B's clients hear back the same way.
-    @Test(.enabled(if: PostgresTestSchema.isConfigured, PostgresTestSchema.skipReason), .timeLimit(.minutes(4)))
+    @Test(.enabled(if: PostgresTestSchema.isConfigured, PostgresTestSchema.skipReason), .timeLimit(Deadline.wholeTest))
     func twoServerReplicasOnOnePostgresRun300ExecutionsThroughASigkill() async throws {
         let schema = PostgresTestSchema()
         var failure: (any Error)?

@@ -141,16 +141,15 @@ import Testing
         #expect(try await server.get("/workflows/pause/cancel/\(thirdID)").status == 409)
     }
 
+    /// The execution sleeps an hour: a sync cancel that answers CANCELLED interrupted it.
     @Test func cancelARunningExecution() async throws {
         let server = try await ServerProcess()
-        try await server.register(sleepDocument(name: "long_sleep", seconds: 30))
+        try await server.register(sleepDocument(name: "long_sleep", seconds: 3600))
         let run = try await server.post("/workflows/long_sleep/run/async")
         let id = try #require(run.json["execution_id"]?.stringValue)
         _ = try await server.waitForExecution(id) { $0["state"] == "RUNNING" }
-        let start = ContinuousClock.now
         let cancelled = try await server.post("/workflows/long_sleep/cancel/\(id)?mode=sync")
         #expect(cancelled.status == 200)
         #expect(cancelled.json["state"] == "CANCELLED")
-        #expect(ContinuousClock.now - start < .seconds(10))
     }
 }

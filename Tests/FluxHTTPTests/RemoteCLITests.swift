@@ -61,7 +61,10 @@ import Testing
         #expect(try await Self.flux(["workflow", "register", pause], environment: configured, in: here).status == 0)
         let list = try await Self.flux(["workflow", "list", "--format", "json"], environment: configured, in: here)
         #expect(list.json.arrayValue?.compactMap { $0["name"]?.stringValue }.sorted() == ["hello_world", "pause"])
-        #expect(try await Self.flux(["workflow", "show", "pause", "--format", "json"] + url, in: here).json["steps"] == ["prepare", "approval", "done"])
+        // Reads need the token too.
+        let unread = try await Self.flux(["workflow", "show", "pause", "--format", "json"] + url, in: here)
+        #expect(unread.status == 1 && unread.stderr.contains("Authorization"), "\(unread.stderr)")
+        #expect(try await Self.flux(["workflow", "show", "pause", "--format", "json"] + auth, in: here).json["steps"] == ["prepare", "approval", "done"])
 
         let run = try await Self.flux(["workflow", "run", "hello_world", "World", "--format", "json"] + auth, in: here)
         #expect(run.status == 0, "\(run.stderr)")
@@ -76,7 +79,7 @@ import Testing
         let paused = try await Self.flux(["workflow", "run", "pause", "--format", "json"] + auth, in: here)
         #expect(paused.status == 3)
         let id = try #require(paused.json["execution_id"]?.stringValue)
-        let status = try await Self.flux(["workflow", "status", "pause", id, "--format", "json"] + url, in: here)
+        let status = try await Self.flux(["workflow", "status", "pause", id, "--format", "json"] + auth, in: here)
         #expect(status.status == 3)
         #expect(status.json["pause"]?["name"] == "wait_for_approval")
         let resumed = try await Self.flux(["workflow", "resume", "pause", id, "go", "--mode", "stream", "--format", "json"] + auth, in: here)
@@ -96,11 +99,11 @@ import Testing
         let async = try await Self.flux(["workflow", "run", "hello_world", "Later", "--mode", "async", "--format", "json"] + auth, in: here)
         #expect(async.status == 0)
         let asyncID = try #require(async.json["execution_id"]?.stringValue)
-        #expect(try await server.waitForExecution(asyncID) { $0["state"] == "COMPLETED" }["output"] == "Hello, Later")
+        #expect(try await server.waitForExecution(asyncID, headers: ["Authorization": "Bearer tok"]) { $0["state"] == "COMPLETED" }["output"] == "Hello, Later")
 
-        #expect(try await Self.flux(["workflow", "status", "pause", "0123456789abcdef0123456789abcdef"] + url, in: here).status == 2)
+        #expect(try await Self.flux(["workflow", "status", "pause", "0123456789abcdef0123456789abcdef"] + auth, in: here).status == 2)
         #expect(try await Self.flux(["workflow", "delete", "pause"] + auth, in: here).stdout.contains("deleted 1 version"))
-        #expect(try await Self.flux(["workflow", "show", "pause"] + url, in: here).status == 2)
+        #expect(try await Self.flux(["workflow", "show", "pause"] + auth, in: here).status == 2)
         // Nothing was written locally.
         #expect(!FileManager.default.fileExists(atPath: here.appendingPathComponent(".flux").path))
 

@@ -4,7 +4,7 @@ import Testing
 
 /// Bearer tokens, the admin API, and the body limit.
 @Suite struct SecurityTests {
-    @Test func authTokenGuardsEveryRouteThatChangesState() async throws {
+    @Test func authTokenGuardsEveryRouteReadsIncluded() async throws {
         let server = try await ServerProcess(environment: ["FLUX_SECURITY__AUTH_TOKEN": "s3cret-token"])
         let good = ["Authorization": "Bearer s3cret-token"]
         let wrong = ["Authorization": "Bearer s3cret-tokeN"]
@@ -21,22 +21,25 @@ import Testing
         #expect(try await server.request("POST", "/workflows", body: document, headers: ["Authorization": "Bearer s3cret"]).status == 403)
         try await server.register(String(decoding: document, as: UTF8.self), headers: good)
 
-        // Reading stays open.
-        #expect(try await server.get("/workflows").status == 200)
-        #expect(try await server.get("/workflows/pause").status == 200)
+        // Reading needs the token too: inputs, outputs and events are data.
+        #expect(try await server.get("/workflows").status == 401)
+        #expect(try await server.get("/workflows", headers: wrong).status == 403)
+        #expect(try await server.get("/workflows", headers: good).status == 200)
+        #expect(try await server.get("/workflows/pause", headers: good).status == 200)
 
         #expect(try await server.post("/workflows/pause/run/sync").status == 401)
         #expect(try await server.post("/workflows/pause/run/sync", headers: wrong).status == 403)
         let run = try await server.post("/workflows/pause/run/sync", headers: good)
         #expect(run.status == 200)
         let id = try #require(run.json["execution_id"]?.stringValue)
-        #expect(try await server.get("/workflows/pause/status/\(id)").status == 200)
+        #expect(try await server.get("/workflows/pause/status/\(id)").status == 401)
+        #expect(try await server.get("/workflows/pause/status/\(id)", headers: good).status == 200)
         #expect(try await server.post("/workflows/pause/resume/\(id)/sync", json: "1").status == 401)
         #expect(try await server.post("/workflows/pause/resume/\(id)/sync", json: "1", headers: wrong).status == 403)
         #expect(try await server.get("/workflows/pause/cancel/\(id)").status == 401)
         #expect(try await server.post("/workflows/pause/cancel/\(id)", headers: wrong).status == 403)
         #expect(try await server.request("DELETE", "/workflows/pause").status == 401)
-        #expect(try await server.get("/workflows/pause/status/\(id)").json["state"] == "PAUSED")
+        #expect(try await server.get("/workflows/pause/status/\(id)", headers: good).json["state"] == "PAUSED")
         #expect(try await server.post("/workflows/pause/cancel/\(id)?mode=sync", headers: good).json["state"] == "CANCELLED")
         #expect(try await server.request("DELETE", "/workflows/pause", headers: good).status == 200)
     }

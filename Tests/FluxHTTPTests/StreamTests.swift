@@ -69,14 +69,22 @@ import Testing
         #expect(try await server.get("/executions/0123456789abcdef0123456789abcdef/stream").status == 404)
     }
 
+    /// While an execution runs and sends nothing, the stream carries `: ping` comments; it ends when the execution does.
     @Test func heartbeatsKeepALongStreamAlive() async throws {
         let server = try await ServerProcess(heartbeat: 0.2)
-        try await server.register(sleepDocument(name: "nap", seconds: 1))
-        let reply = try await server.post("/workflows/nap/run/stream")
-        let (frames, comments) = parseSSE(reply.text)
+        try await server.register(sleepDocument(name: "nap", seconds: 3600))
+        let curl = try StreamingCurl(["-X", "POST", "-H", "Content-Type: application/json",
+                                      "\(server.baseURL.absoluteString)/workflows/nap/run/stream"])
+        // Two heartbeats while the execution sleeps (it sleeps an hour: however slow the machine, they come first).
+        try await curl.waitUntil("two heartbeats after the sleep started") { text in
+            let (frames, comments) = parseSSE(text)
+            return frames.contains { $0.event == "task.started" } && comments.filter { $0 == "ping" }.count >= 2
+        }
+        let id = try #require(parseSSE(curl.text).frames.first?.json?["execution_id"]?.stringValue, "\(curl.text)")
+        let cancelled = try await server.post("/workflows/nap/cancel/\(id)?mode=sync")
+        #expect(cancelled.json["state"] == "CANCELLED", "\(cancelled.text)")
+        let (frames, _) = parseSSE(try await curl.waitForEnd())
         Self.checkFraming(frames)
-        #expect(comments.filter { $0 == "ping" }.count >= 2, "\(reply.text)")
-        #expect(frames.last?.event == "nap.execution.completed")
-        #expect(frames.contains { $0.event == "task.started" })
+        #expect(frames.last?.event == "nap.execution.cancelled", "\(curl.text)")
     }
 }

@@ -11,18 +11,82 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// How long the tests wait for what must happen. None of these is a claim about speed: each only bounds a wait for an
+/// event (a line in a log, a state in the store, a process's exit) so that a broken build fails instead of hanging,
+/// and each is generous enough for a machine busy with parallel tests and a build beside them. Figures about speed
+/// belong to the benchmarks (bench/, `flux-benchmark`), never to a test's verdict.
+enum Deadline {
+    /// A child process reports where it listens (or that it connected).
+    static let startUp: Duration = .seconds(300)
+    /// Something the test has caused shows up: a state, a log line, a row.
+    static let event: Duration = .seconds(300)
+    /// A process exits after SIGTERM.
+    static let exit: Duration = .seconds(120)
+    /// One HTTP request (URLSession's inactivity timeout, in seconds).
+    static let request: TimeInterval = 300
+    /// A whole test that runs real processes: only a hang reaches it.
+    static let wholeTest: TimeLimitTrait.Duration = .minutes(30)
+}
+
+/// Child servers of this test target that start at the same time. With every test running in parallel (plain
+/// `swift test`) on a small machine, dozens of servers starting at once each take minutes to report their address;
+/// a few at a time start in seconds. A place is held only from `process.run()` until the server reported its address
+/// (or failed), never across a test, so a test that starts several servers cannot deadlock on it.
+actor StartGate {
+    static let shared = StartGate(places: 4)
+
+    private let places: Int
+    private var taken = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(places: Int) { self.places = places }
+
+    private func acquire() async {
+        if taken < places {
+            taken += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty { taken -= 1 } else { waiting.removeFirst().resume() }
+    }
+
+    /// Runs `body` (which starts a child and waits until it is ready) holding one place.
+    static func starting<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await shared.acquire()
+        do {
+            let value = try await body()
+            await shared.release()
+            return value
+        } catch {
+            await shared.release()
+            throw error
+        }
+    }
+}
+
 enum TestPaths {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let examples = root.appendingPathComponent("examples/documents")
 
     static var flux: URL {
-        get throws {
-            for candidate in [".build/debug/flux", ".build/x86_64-unknown-linux-gnu/debug/flux", ".build/aarch64-unknown-linux-gnu/debug/flux"] {
-                let url = root.appendingPathComponent(candidate)
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            throw TestFailure("the flux executable is not built: run `swift build` first (looked under \(root.path)/.build/debug)")
+        get throws { try built("flux") }
+    }
+
+    /// `FluxTestBinary`: `flux` with tasks that misbehave on purpose (Tests/FluxTestBinary).
+    static var testBinary: URL {
+        get throws { try built("FluxTestBinary") }
+    }
+
+    /// The executable `name` of the debug build.
+    static func built(_ name: String) throws -> URL {
+        for directory in [".build/debug", ".build/x86_64-unknown-linux-gnu/debug", ".build/aarch64-unknown-linux-gnu/debug"] {
+            let url = root.appendingPathComponent(directory).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
+        throw TestFailure("\(name) is not built: run `swift build --build-tests` first (looked under \(root.path)/.build/debug)")
     }
 
     static func example(_ name: String) throws -> String {
@@ -35,6 +99,8 @@ enum TestPaths {
 final class ServerProcess: @unchecked Sendable {
     let directory: URL
     let environment: [String: String]
+    /// The `flux` executable, or another build of the command line (``TestPaths/testBinary``).
+    let executable: URL?
     private(set) var process: Process?
     private(set) var port = 0
     private let log = LogBuffer()
@@ -47,7 +113,9 @@ final class ServerProcess: @unchecked Sendable {
     /// The port to listen on; 0 picks a free one at each start.
     let requestedPort: Int
 
-    init(environment: [String: String] = [:], directory: URL? = nil, heartbeat: Double = 15, port: Int = 0) async throws {
+    init(executable: URL? = nil, environment: [String: String] = [:], directory: URL? = nil, heartbeat: Double = 15,
+         port: Int = 0) async throws {
+        self.executable = executable
         requestedPort = port
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("flux-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
@@ -58,28 +126,33 @@ final class ServerProcess: @unchecked Sendable {
         try await start()
     }
 
-    /// Starts (or starts again, after ``stop(timeout:)``) the server in the same directory.
+    /// Starts (or starts again, after ``stop(timeout:)``) the server in the same directory, and waits until it says
+    /// where it listens (at most ``Deadline/startUp``, counted once ``StartGate`` lets it start).
     func start() async throws {
         log.reset()
         let process = Process()
-        process.executableURL = try TestPaths.flux
+        process.executableURL = try executable ?? TestPaths.flux
         process.arguments = ["start", "server", "--host", "127.0.0.1", "--port", String(requestedPort), "--heartbeat-seconds", String(heartbeat)]
         process.currentDirectoryURL = directory
         process.environment = environment
         log.capture(standardErrorOf: process)
-        try process.run()
-        self.process = process
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let port = Self.listeningPort(in: stderr) {
-                self.port = port
-                return
+        try await StartGate.starting {
+            try process.run()
+            self.process = process
+            let deadline = ContinuousClock.now + Deadline.startUp
+            while ContinuousClock.now < deadline {
+                if let port = Self.listeningPort(in: stderr) {
+                    self.port = port
+                    return
+                }
+                if !process.isRunning {
+                    throw TestFailure("flux start server exited with \(process.terminationStatus) before it listened; stderr: \(stderr)")
+                }
+                try await Task.sleep(for: .milliseconds(20))
             }
-            if !process.isRunning { throw TestFailure("flux start server exited with \(process.terminationStatus): \(stderr)") }
-            try await Task.sleep(for: .milliseconds(20))
+            kill(process.processIdentifier, SIGKILL)
+            throw TestFailure("flux start server did not report its address within \(Deadline.startUp); stderr: \(stderr)")
         }
-        process.terminate()
-        throw TestFailure("flux start server did not report its address within 30 s: \(stderr)")
     }
 
     static func listeningPort(in log: String) -> Int? {
@@ -89,14 +162,14 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Sends SIGTERM and waits for the exit; returns the exit status and how long it took.
     @discardableResult
-    func stop(timeout: Duration = .seconds(10)) async throws -> (status: Int32, elapsed: Duration) {
+    func stop(timeout: Duration = Deadline.exit) async throws -> (status: Int32, elapsed: Duration) {
         guard let process, process.isRunning else { return (process?.terminationStatus ?? 0, .zero) }
         let start = ContinuousClock.now
         process.terminate()
         while process.isRunning {
             if ContinuousClock.now - start > timeout {
                 kill(process.processIdentifier, SIGKILL)
-                throw TestFailure("the server did not exit within \(timeout) of SIGTERM")
+                throw TestFailure("the server did not exit within \(timeout) of SIGTERM; stderr: \(stderr)")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -125,7 +198,7 @@ final class ServerProcess: @unchecked Sendable {
 
     static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 120
+        configuration.timeoutIntervalForRequest = Deadline.request
         configuration.httpMaximumConnectionsPerHost = 16
         return URLSession(configuration: configuration)
     }()
@@ -163,16 +236,27 @@ final class ServerProcess: @unchecked Sendable {
         return reply.json
     }
 
-    /// Polls the execution until `done` holds (or 20 s pass).
-    func waitForExecution(_ id: String, until done: (JSONValue) -> Bool) async throws -> JSONValue {
-        let deadline = ContinuousClock.now + .seconds(20)
+    /// Polls the execution until `done` holds (at most ``Deadline/event``).
+    func waitForExecution(_ id: String, headers: [String: String] = [:], until done: (JSONValue) -> Bool) async throws -> JSONValue {
+        let deadline = ContinuousClock.now + Deadline.event
         var last = JSONValue.null
         while ContinuousClock.now < deadline {
-            last = try await get("/executions/\(id)").json
+            last = try await get("/executions/\(id)", headers: headers).json
             if done(last) { return last }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw TestFailure("execution \(id) did not reach the expected state: \(last)")
+        throw TestFailure("execution \(id) did not reach the expected state within \(Deadline.event): \(last); stderr: \(stderr.suffix(4000))")
+    }
+
+    /// Polls until `condition` holds (at most ``Deadline/event``); `what` names it in the failure.
+    func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + Deadline.event
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if try await condition() { return }
+        throw TestFailure("\(what) did not happen within \(Deadline.event); stderr: \(stderr.suffix(4000))")
     }
 }
 
@@ -193,6 +277,60 @@ final class LogBuffer: Sendable {
             let data = handle.availableData
             if !data.isEmpty { append(String(decoding: data, as: UTF8.self)) }
         }
+    }
+}
+
+/// `curl -sN` reading a response as it arrives, so that a test can watch a stream while it goes on.
+///
+/// curl writes to a file, not a pipe: a pipe's end of file can come long after curl exited, when a process started
+/// at the same moment by another test inherited its write end.
+final class StreamingCurl: @unchecked Sendable {
+    let process = Process()
+    private let file: URL
+
+    /// Everything curl has written so far.
+    var text: String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
+
+    init(_ arguments: [String]) throws {
+        file = FileManager.default.temporaryDirectory.appendingPathComponent("flux-curl-\(UUID().uuidString).txt")
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else { throw TestFailure("cannot create \(file.path)") }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sN"] + arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: file)
+        try process.run()
+    }
+
+    /// Waits until `condition` holds for what was read (at most ``Deadline/event``).
+    func waitUntil(_ what: String, _ condition: (String) -> Bool) async throws {
+        let deadline = ContinuousClock.now + Deadline.event
+        while ContinuousClock.now < deadline {
+            if condition(text) { return }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if condition(text) { return }
+        throw TestFailure("curl never read \(what)\(process.isRunning ? "" : " (it exited with \(process.terminationStatus))"); it read: \(text.suffix(2000))")
+    }
+
+    /// Waits until curl has exited; answers all it read.
+    @discardableResult
+    func waitForEnd() async throws -> String {
+        let deadline = ContinuousClock.now + Deadline.event
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                process.terminate()
+                throw TestFailure("curl did not finish within \(Deadline.event); it read: \(text.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return text
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: file)
     }
 }
 

@@ -2,8 +2,8 @@ import FluxCore
 import Foundation
 import Testing
 
-/// How a real worker behaves around its server: cancellation reaches it within a heartbeat, it rides out a server
-/// restart, and SIGTERM lets the execution in flight finish.
+/// How a real worker behaves around its server: cancellation reaches it, it rides out a server restart, and SIGTERM
+/// lets the execution in flight finish.
 @Suite(.serialized) struct WorkerBehaviourTests {
     static let token = "bootstrap-token-for-behaviour-tests"
     static let environment = [
@@ -19,29 +19,34 @@ import Testing
         return id
     }
 
-    @Test(.timeLimit(.minutes(2)))
-    func cancelReachesTheWorkerWithinAHeartbeat() async throws {
+    /// The stream tells the worker at once, the heartbeat (0.5 s) is the fallback, and its engine passes it on within
+    /// 0.5 s: how soon is a figure for a benchmark. Here the execution sleeps an hour, so only the cancellation
+    /// reaching the worker can end it.
+    @Test(.timeLimit(Deadline.wholeTest))
+    func cancelReachesTheWorker() async throws {
         let server = try await ServerProcess(environment: Self.environment)
-        try await server.register(sleepDocument(name: "slow", seconds: 30))
+        try await server.register(sleepDocument(name: "slow", seconds: 3600))
         let worker = try WorkerProcess(name: "w1", server: server, token: Self.token, executable: try TestPaths.flux)
         try await worker.waitUntilConnected()
         let id = try await startRunning(server, "slow")
-        try await Task.sleep(for: .milliseconds(300))
+        // The worker is in the sleep step.
+        try await server.waitUntil("the sleep step's TASK_STARTED") {
+            let events = try await server.get("/executions/\(id)/events").json["events"]?.arrayValue ?? []
+            return events.contains { $0["type"] == "TASK_STARTED" }
+        }
         let asked = ContinuousClock.now
         let reply = try await server.post("/workflows/slow/cancel/\(id)?mode=async")
         #expect(reply.status == 202, "\(reply.text)")
         let cancelled = try await server.waitForExecution(id) { $0["state"] == "CANCELLED" }
-        let elapsed = ContinuousClock.now - asked
+        print("the cancellation reached the worker and settled \(ContinuousClock.now - asked) after it was asked")
         #expect(cancelled["state"] == "CANCELLED")
-        // The stream tells the worker at once; the heartbeat (0.5 s) is the fallback; its engine passes it on within 0.5 s.
-        #expect(elapsed < .seconds(3), "cancellation took \(elapsed)")
         let events = try await server.get("/executions/\(id)/events").json["events"]?.arrayValue ?? []
         #expect(events.contains { $0["type"] == "WORKFLOW_CANCELLED" })
         #expect(try await worker.stop() == 0, "\(worker.stderr)")
         try await server.stop()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(Deadline.wholeTest))
     func aWorkerRidesOutAServerRestart() async throws {
         let port = try freeLoopbackPort()
         let server = try await ServerProcess(environment: Self.environment, port: port)
@@ -52,7 +57,8 @@ import Testing
         #expect(first.json["output"] == "Hello, one", "\(first.text)")
 
         try await server.stop()
-        try await Task.sleep(for: .seconds(1))
+        // The worker has noticed that its server is gone before the server comes back.
+        try await worker.waitForLog("reconnecting")
         try await server.start()
         // The worker reconnects by itself (with backoff) and runs the next execution.
         let second = try await server.post("/workflows/hello_world/run/sync", json: "\"two\"")
@@ -62,7 +68,7 @@ import Testing
         try await server.stop()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(Deadline.wholeTest))
     func sigtermLetsTheExecutionInFlightFinish() async throws {
         let server = try await ServerProcess(environment: Self.environment)
         try await server.register(sleepDocument(name: "short", seconds: 1.5))

@@ -5,14 +5,7 @@ import Testing
 extension TestPaths {
     /// `flux-example-worker`: the `flux` command line with the example Swift workflows and tasks compiled in.
     static var exampleWorker: URL {
-        get throws {
-            for candidate in [".build/debug/flux-example-worker", ".build/x86_64-unknown-linux-gnu/debug/flux-example-worker",
-                              ".build/aarch64-unknown-linux-gnu/debug/flux-example-worker"] {
-                let url = root.appendingPathComponent(candidate)
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            throw TestFailure("flux-example-worker is not built: run `swift build` first")
-        }
+        get throws { try built("flux-example-worker") }
     }
 }
 
@@ -41,14 +34,20 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     /// Waits until the worker says it is connected to its server.
-    func waitUntilConnected(timeout: Duration = .seconds(30)) async throws {
+    func waitUntilConnected(timeout: Duration = Deadline.startUp) async throws {
+        try await waitForLog("connected to", timeout: timeout)
+    }
+
+    /// Waits until the worker's log says `text`.
+    func waitForLog(_ text: String, timeout: Duration = Deadline.event) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if stderr.contains("connected to") { return }
+            if stderr.contains(text) { return }
             if !process.isRunning { throw TestFailure("worker \(name) exited with \(process.terminationStatus): \(stderr)") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestFailure("worker \(name) did not connect within \(timeout): \(stderr)")
+        if stderr.contains(text) { return }
+        throw TestFailure("worker \(name) did not log \"\(text)\" within \(timeout): \(stderr)")
     }
 
     func kill(_ signal: Int32 = SIGKILL) {
@@ -56,7 +55,7 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     /// Sends SIGTERM and waits for the exit.
-    func stop(timeout: Duration = .seconds(20)) async throws -> Int32 {
+    func stop(timeout: Duration = Deadline.exit) async throws -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         process.terminate()
         let deadline = ContinuousClock.now + timeout

@@ -69,7 +69,7 @@ import Testing
         #expect(invalid.status == 400)
         #expect(invalid.errorCode == "invalid_document")
         // Not YAML at all, an empty body, a multipart body without `file`, a bad version.
-        let garbage = try await server.request("POST", "/workflows", body: Data("{{{{ :::".utf8))
+        let garbage = try await server.request("POST", "/workflows", body: Data("{{{{ :::".utf8), headers: ["Content-Type": "application/yaml"])
         #expect(garbage.status == 400)
         #expect(try await server.request("POST", "/workflows").status == 400)
         let boundary = "b\(UUID().uuidString)"

@@ -96,7 +96,6 @@ struct HTTPTests {
 
         var generator = HostileMessages(seed: 7)
         var problems: [String] = []
-        let started = ContinuousClock.now
         for i in 0..<1000 {
             if i % 4 == 3 {
                 // Misuse of HTTP itself.
@@ -137,7 +136,6 @@ struct HTTPTests {
             if let problem = Self.check(response, message.expected, label: message.label) { problems.append(problem) }
         }
         #expect(problems.isEmpty, "\(problems.count) problems: \(problems.prefix(10))")
-        #expect(ContinuousClock.now - started < .seconds(60))
 
         // The session and the server still work.
         let health = try await client.callTool("health_check")
@@ -200,7 +198,7 @@ struct HTTPTests {
         #expect((run.events.last?[path: "result", "structuredContent", "state"] as? String) == "COMPLETED")
     }
 
-    @Test("over streamable HTTP, notifications/cancelled ends a sync call's stream without an answer; the run goes on", .timeLimit(.minutes(1)))
+    @Test("over streamable HTTP, notifications/cancelled ends a sync call's stream without an answer; the run goes on")
     func cancelStopsWaitingOnlyOverHTTP() async throws {
         let (server, port) = try await FluxServerProcess.http()
         defer { server.stop() }
@@ -208,24 +206,17 @@ struct HTTPTests {
         _ = try await client.initialize()
         let document = try String(contentsOf: Paths.examples.appendingPathComponent("cancellation.yaml"), encoding: .utf8)
         #expect(try await client.callTool("upload_workflow", ["file_content": document]).status == 200)
-        // The call reads until its stream ends; it reads longer than the test's time limit, so only the
-        // cancellation can end it in time.
+        // The call waits on an execution that sleeps an hour: only the cancellation can end its stream, which the
+        // test sees as the server closing the connection.
         var headers = StreamableClient.jsonHeaders
         headers["Mcp-Session-Id"] = client.sessionID
-        let call = client.http.request("POST", "/mcp", headers: headers, body: Data(HostileMessages.json([
+        let call = try OpenConnection(port: port, request: client.http.request("POST", "/mcp", headers: headers, body: Data(HostileMessages.json([
             "jsonrpc": "2.0", "id": 3, "method": "tools/call",
-            "params": ["name": "execute_workflow_sync", "arguments": ["workflow_name": "cancellation"]]]).utf8))
-        let http = client.http
-        let waiting = Task { try await http.send(call, timeout: .seconds(120)) }
-        var executionID: String?
-        for _ in 0..<200 where executionID == nil {
-            let list = try await client.callTool("list_executions", ["workflow_name": "cancellation"], id: 4)
-            executionID = (list.events.last?[path: "result", "structuredContent", "executions"] as? [[String: Any]])?.first?["execution_id"] as? String
-            if executionID == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        let id = try #require(executionID)
+            "params": ["name": "execute_workflow_sync", "arguments": ["workflow_name": "cancellation"]]]).utf8)))
+        let id = try await Self.firstExecution(of: "cancellation", client)
         #expect(try await client.post(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":3,"reason":"user gave up"}}"#).status == 202)
-        let cancelledCall = try await waiting.value
+        #expect(await call.read(timeout: Deadline.event), "the server ended the cancelled call's stream")
+        let cancelledCall = try #require(call.response, "no response to the call: \(call.received.count) bytes")
         #expect(cancelledCall.status == 200)
         #expect(!cancelledCall.events.contains { $0["id"] as? Int == 3 }, "a cancelled request gets no answer: \(cancelledCall.body.prefix(300))")
         let status = try await client.callTool("get_execution_status", ["workflow_name": "cancellation", "execution_id": id], id: 5)
@@ -253,8 +244,18 @@ struct HTTPTests {
         let delete = try await ended.http.send(ended.http.request("DELETE", "/mcp", headers: ["Mcp-Session-Id": ended.sessionID ?? ""]))
         #expect(delete.status == 200)
         #expect(try await ended.callTool("health_check").status == 404)
-        try await Task.sleep(for: .milliseconds(5000))
-        let expired = try await idle.callTool("health_check")
+        // Left alone for longer than its idle timeout (3 s) plus the sweep's period (1.5 s), the session is gone. A
+        // look that finds it still there uses it, and so starts its idle time over: each look waits longer than the
+        // one before, so that a machine too busy to sweep in time once gets more time the next.
+        var pause = Duration.seconds(5)
+        try await Task.sleep(for: pause)
+        var expired = try await idle.callTool("health_check")
+        let deadline = ContinuousClock.now + Deadline.event
+        while expired.status == 200, ContinuousClock.now < deadline {
+            pause *= 2
+            try await Task.sleep(for: pause)
+            expired = try await idle.callTool("health_check")
+        }
         #expect(expired.status == 404, "\(expired.body)")
     }
 
@@ -265,31 +266,46 @@ struct HTTPTests {
         let http = RawHTTP(port: port)
         // A 2024-11-05 SSE stream.
         let legacy = try OpenConnection(port: port, request: http.request("GET", "/sse", headers: ["Accept": "text/event-stream", "Connection": "keep-alive"]))
-        await legacy.read(timeout: .seconds(10)) { $0.contains("event: endpoint") }
+        await legacy.read(timeout: Deadline.event) { $0.contains("event: endpoint") }
         #expect(legacy.body.contains("data: /messages?sessionId="))
         // A streamable-HTTP GET stream.
         var client = StreamableClient(port: port)
         _ = try await client.initialize()
         let standalone = try OpenConnection(port: port, request: http.request("GET", "/mcp", headers: [
             "Accept": "text/event-stream", "Mcp-Session-Id": client.sessionID ?? "", "Connection": "keep-alive"]))
-        await standalone.read(timeout: .seconds(2)) { _ in false }
+        await standalone.readHead()
         #expect(standalone.response?.status == 200)
-        // And a sync call that waits on a long sleep.
+        // And a sync call that waits on a long sleep (an hour), once its execution runs.
         let document = try String(contentsOf: Paths.examples.appendingPathComponent("cancellation.yaml"), encoding: .utf8)
         _ = try await client.callTool("upload_workflow", ["file_content": document])
         let waiting = try OpenConnection(port: port, request: http.request("POST", "/mcp", headers: StreamableClient.jsonHeaders.merging([
             "Mcp-Session-Id": client.sessionID ?? "", "Connection": "keep-alive"]) { $1 },
             body: Data(HostileMessages.json(["jsonrpc": "2.0", "id": 9, "method": "tools/call",
                                              "params": ["name": "execute_workflow_sync", "arguments": ["workflow_name": "cancellation"]]]).utf8)))
-        await waiting.read(timeout: .milliseconds(500)) { _ in false }
+        _ = try await Self.firstExecution(of: "cancellation", client)
 
+        // Without the fix a graceful shutdown waits for the open streams (and the hour-long call) forever: exiting
+        // at all within the generous bound is the claim; how fast is a figure for a benchmark.
         let start = ContinuousClock.now
-        // Without the fix a graceful shutdown waits for the open streams forever; the bound leaves room for a loaded machine.
-        let exited = await server.terminate(timeout: .seconds(15))
-        let elapsed = ContinuousClock.now - start
-        #expect(exited, "still running 15 s after SIGTERM")
-        #expect(elapsed < .seconds(10), "took \(elapsed) to exit")
-        #expect(await legacy.read(timeout: .seconds(2)), "the SSE stream was closed")
-        #expect(await standalone.read(timeout: .seconds(2)), "the GET stream was closed")
+        let exited = await server.terminate()
+        #expect(exited, "still running \(Deadline.exit) after SIGTERM")
+        print("flux start mcp exited \(ContinuousClock.now - start) after SIGTERM, with three open streams")
+        #expect(await legacy.read(timeout: Deadline.event), "the SSE stream was closed")
+        #expect(await standalone.read(timeout: Deadline.event), "the GET stream was closed")
+        #expect(await waiting.read(timeout: Deadline.event), "the waiting call's stream was closed")
+    }
+
+    /// The id of the first execution of `workflow`, once there is one (at most ``Deadline/event``).
+    static func firstExecution(of workflow: String, _ client: StreamableClient) async throws -> String {
+        let deadline = ContinuousClock.now + Deadline.event
+        var id = 100
+        while ContinuousClock.now < deadline {
+            id += 1
+            let list = try await client.callTool("list_executions", ["workflow_name": workflow], id: id)
+            let executions = list.events.last?[path: "result", "structuredContent", "executions"] as? [[String: Any]]
+            if let found = executions?.first?["execution_id"] as? String { return found }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("no execution of \(workflow) within \(Deadline.event)")
     }
 }

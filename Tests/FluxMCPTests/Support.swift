@@ -9,6 +9,59 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// How long the tests wait for what must happen. None of these is a claim about speed: each only bounds a wait for an
+/// event (an answer, a line in a log, a process's exit) so that a broken build fails instead of hanging, and each is
+/// generous enough for a machine busy with parallel tests and a build beside them. Figures about speed belong to the
+/// benchmarks, never to a test's verdict.
+enum Deadline {
+    /// A child process reports where it listens.
+    static let startUp: Duration = .seconds(300)
+    /// An answer, a line, a state the test has caused.
+    static let event: Duration = .seconds(300)
+    /// A process exits after SIGTERM.
+    static let exit: Duration = .seconds(120)
+    /// A program run to its end (the Python client's whole scenario).
+    static let program: Duration = .seconds(900)
+}
+
+/// Child servers of this test target that start at the same time: with every test running in parallel on a small
+/// machine, dozens of servers starting at once each take minutes to listen; a few at a time start in seconds. A place
+/// is held only from `process.run()` until the server said where it listens (or failed), never across a test.
+actor StartGate {
+    static let shared = StartGate(places: 4)
+
+    private let places: Int
+    private var taken = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(places: Int) { self.places = places }
+
+    private func acquire() async {
+        if taken < places {
+            taken += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty { taken -= 1 } else { waiting.removeFirst().resume() }
+    }
+
+    /// Runs `body` (which starts a child and waits until it is ready) holding one place.
+    static func starting<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await shared.acquire()
+        do {
+            let value = try await body()
+            await shared.release()
+            return value
+        } catch {
+            await shared.release()
+            throw error
+        }
+    }
+}
+
 /// Paths of the repository, the built `flux` binary and the Python venv with the MCP SDK.
 enum Paths {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -83,6 +136,8 @@ final class LineCollector: Sendable {
 
     var lines: [String] { state.withLock { $0.lines } }
     var closed: Bool { state.withLock { $0.closed } }
+    /// Everything read so far (the last 8,000 characters), for failure messages.
+    var text: String { String(state.withLock { $0.lines.joined(separator: "\n") + "\n" + String(decoding: $0.partial, as: UTF8.self) }.suffix(8000)) }
 
     /// Waits until `predicate` holds for the lines read so far.
     func wait(timeout: Duration, _ what: String, until predicate: ([String]) -> Bool) async throws {
@@ -119,16 +174,27 @@ final class FluxServerProcess: @unchecked Sendable {
         stderr = LineCollector(err.fileHandleForReading)
     }
 
-    /// Starts an HTTP server on a free port and waits until it listens.
+    /// Starts an HTTP server on a free port and waits until it listens (at most ``Deadline/startUp``, counted once
+    /// ``StartGate`` lets it start).
     static func http(transport: String = "streamable-http", environment: [String: String] = [:]) async throws -> (FluxServerProcess, Int) {
-        let server = try FluxServerProcess(arguments: ["--transport", transport, "--host", "127.0.0.1", "--port", "0"], environment: environment)
-        try await server.stderr.wait(timeout: .seconds(60), "the listening line") { lines in lines.contains { $0.contains("listening on http://") } }
-        guard let line = server.stderr.lines.first(where: { $0.contains("listening on http://") }),
-              let portText = line.split(separator: ":").last?.split(separator: "/").first, let port = Int(portText) else {
-            server.stop()
-            throw TestFailure("could not read the port from \(server.stderr.lines)")
+        try await StartGate.starting {
+            let server = try FluxServerProcess(arguments: ["--transport", transport, "--host", "127.0.0.1", "--port", "0"], environment: environment)
+            do {
+                try await server.stderr.wait(timeout: Deadline.startUp, "the listening line") { lines in
+                    lines.contains { $0.contains("listening on http://") } || !server.process.isRunning
+                }
+            } catch {
+                server.stop()
+                throw TestFailure("flux start mcp did not say where it listens within \(Deadline.startUp); stderr: \(server.stderr.text)")
+            }
+            guard let line = server.stderr.lines.first(where: { $0.contains("listening on http://") }),
+                  let portText = line.split(separator: ":").last?.split(separator: "/").first, let port = Int(portText) else {
+                server.stop()
+                throw TestFailure("flux start mcp \(server.process.isRunning ? "runs" : "exited with \(server.process.terminationStatus)") "
+                    + "without saying where it listens; stderr: \(server.stderr.text)")
+            }
+            return (server, port)
         }
-        return (server, port)
     }
 
     func send(_ line: String) { send(Data((line + "\n").utf8)) }
@@ -139,7 +205,7 @@ final class FluxServerProcess: @unchecked Sendable {
 
     /// SIGTERM, then waits up to `timeout` for the exit; returns whether it exited in time.
     @discardableResult
-    func terminate(timeout: Duration = .seconds(10)) async -> Bool {
+    func terminate(timeout: Duration = Deadline.exit) async -> Bool {
         guard process.isRunning else { return true }
         kill(process.processIdentifier, SIGTERM)
         let deadline = ContinuousClock.now + timeout
@@ -158,7 +224,7 @@ final class FluxServerProcess: @unchecked Sendable {
 }
 
 /// Runs a program to completion and returns its exit status and output.
-func runProgram(_ executable: URL, _ arguments: [String], directory: URL? = nil, timeout: Duration = .seconds(240)) async throws -> (status: Int32, stdout: String, stderr: String) {
+func runProgram(_ executable: URL, _ arguments: [String], directory: URL? = nil, timeout: Duration = Deadline.program) async throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -218,7 +284,7 @@ struct RawHTTP {
     /// Sends `raw` and reads the response until the connection closes, `until` holds for the body so far, or `timeout`.
     /// The blocking socket work runs on a thread of its own, so that the concurrency pool (which in-process servers
     /// share with the tests) is never held.
-    func send(_ raw: Data, timeout: Duration = .seconds(20), until: (@Sendable (String) -> Bool)? = nil) async throws -> Response {
+    func send(_ raw: Data, timeout: Duration = Deadline.event, until: (@Sendable (String) -> Bool)? = nil) async throws -> Response {
         try await onThread { try sendBlocking(raw, timeout: timeout, until: until) }
     }
 
@@ -356,6 +422,16 @@ final class OpenConnection: @unchecked Sendable {
             received.append(contentsOf: chunk[0..<n])
         }
         return false
+    }
+
+    /// Reads until the response's status line and headers have arrived (or the peer closes, or `timeout`).
+    func readHead(timeout: Duration = Deadline.event) async {
+        _ = try? await onThread {
+            let deadline = ContinuousClock.now + timeout
+            while self.response == nil, ContinuousClock.now < deadline {
+                if self.readBlocking(timeout: .milliseconds(100), until: { _ in false }) { return }
+            }
+        }
     }
 
     var response: RawHTTP.Response? { RawHTTP.parse(received) }

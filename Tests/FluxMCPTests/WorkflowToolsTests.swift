@@ -10,7 +10,7 @@ struct WorkflowToolsTests {
     }
 
     static func answer(_ server: FluxServerProcess, _ id: Int) async throws -> [String: Any] {
-        try await server.stdout.wait(timeout: .seconds(30), "the answer to \(id)") { lines in lines.contains { $0.contains("\"id\":\(id),") } }
+        try await server.stdout.wait(timeout: Deadline.event, "the answer to \(id)") { lines in lines.contains { $0.contains("\"id\":\(id),") } }
         return try #require(messages(server).first { ($0["id"] as? Int) == id })
     }
 
@@ -36,7 +36,7 @@ struct WorkflowToolsTests {
             Self.send(server, id, "tools/call", ["name": "upload_workflow", "arguments": ["file_content": document]])
             _ = try await Self.answer(server, id)
         }
-        try await server.stdout.wait(timeout: .seconds(10), "list_changed") { _ in Self.listChangedCount(server) >= 2 }
+        try await server.stdout.wait(timeout: Deadline.event, "list_changed") { _ in Self.listChangedCount(server) >= 2 }
 
         Self.send(server, 4, "tools/list", [:])
         let tools = try await Self.answer(server, 4)[path: "result", "tools"] as? [[String: Any]] ?? []
@@ -63,7 +63,7 @@ struct WorkflowToolsTests {
         let before = Self.listChangedCount(server)
         Self.send(server, 8, "tools/call", ["name": "delete_workflow", "arguments": ["workflow_name": "hello_world"]])
         _ = try await Self.answer(server, 8)
-        try await server.stdout.wait(timeout: .seconds(10), "list_changed after delete") { _ in Self.listChangedCount(server) > before }
+        try await server.stdout.wait(timeout: Deadline.event, "list_changed after delete") { _ in Self.listChangedCount(server) > before }
         Self.send(server, 9, "tools/list", [:])
         let after = try await Self.answer(server, 9)[path: "result", "tools"] as? [[String: Any]] ?? []
         #expect(!after.contains { $0["name"] as? String == "hello_world" })

@@ -10,7 +10,7 @@ struct HostileCorpusTests {
     func corpus() async throws {
         let finished = try await runToEnd(
             "/usr/bin/env", ["python3", ProofPaths.script("Tests/FluxProofsTests/Scripts/hostile.py"), "--flux", try ProofPaths.flux.path],
-            environment: cleanEnvironment, timeout: .seconds(240))
+            environment: cleanEnvironment, timeout: Deadline.harness)
         let summary = try finished.summary()
         #expect(finished.status == 0, "exit \(finished.status): \(finished.stdout.suffix(6000)) \(finished.stderr.suffix(2000))")
         #expect(summary.int("cases") ?? 0 >= 2000)

@@ -42,11 +42,12 @@ struct SecretLeakTests {
         env["FLUX_SECURITY__ADMIN_TOKEN"] = "admin-token-for-the-leak-test"
         env["FLUX_SECURITY__EXEC_ALLOWLIST"] = #"["sh"]"#
         env["FLUX_LOG_LEVEL"] = "debug"
+        env["FLUX_SECURITY__TRUSTED_LOCAL_OPERATOR"] = "true"   // the CLI registers a document that requests a secret
         return env
     }
 
     func flux(_ arguments: [String], in directory: URL, environment: [String: String]) async throws -> Finished {
-        try await runToEnd(try ProofPaths.flux.path, arguments, environment: environment, directory: directory, timeout: .seconds(60))
+        try await runToEnd(try ProofPaths.flux.path, arguments, environment: environment, directory: directory, timeout: Deadline.command)
     }
 
     @Test("a run that uses secrets leaves no value in the SQLite files, the logs or the answers")
@@ -82,7 +83,7 @@ struct SecretLeakTests {
         var reply = try await server.request("POST", "/admin/secrets", body: #"{"name": "API_KEY", "value": "\#(serverSecret)"}"#, headers: admin)
         #expect(reply.status == 200, "admin set: \(reply.text)")
         reply = try await server.request("POST", "/workflows", body: Self.document(name: "leaky_server", url: "http://127.0.0.1:\(server.port)/health"),
-                                         headers: ["Content-Type": "application/yaml"])
+                                         headers: ["Content-Type": "application/yaml", "Authorization": admin["Authorization"] ?? ""])
         #expect(reply.status == 200, "register: \(reply.text)")
         reply = try await server.request("POST", "/workflows/leaky_server/run/sync?detailed=true", body: "null")
         captured.append(("POST run/sync", reply.text))
@@ -162,20 +163,25 @@ final class ServerUnderTest: @unchecked Sendable {
         process.standardError = pipe
         pipe.fileHandleForReading.readabilityHandler = { [buffer] handle in
             let data = handle.availableData
-            if !data.isEmpty { buffer.append(String(decoding: data, as: UTF8.self)) }
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                buffer.end()
+            } else {
+                buffer.append(String(decoding: data, as: UTF8.self))
+            }
         }
         try process.run()
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + Deadline.startUp
         while ContinuousClock.now < deadline {
             if let range = log.range(of: "listening on http://127.0.0.1:"), let port = Int(log[range.upperBound...].prefix { $0.isNumber }) {
                 self.port = port
                 return
             }
-            if !process.isRunning { throw ProofFailure("flux start server exited: \(log)") }
+            if !process.isRunning { throw ProofFailure("flux start server exited with \(process.terminationStatus) before it listened: \(log)") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        process.terminate()
-        throw ProofFailure("flux start server did not listen within 30 s: \(log)")
+        kill(process.processIdentifier, SIGKILL)
+        throw ProofFailure("flux start server did not listen within \(Deadline.startUp): \(log)")
     }
 
     struct Reply {
@@ -188,7 +194,7 @@ final class ServerUnderTest: @unchecked Sendable {
         var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
         request.httpMethod = method
         request.httpBody = body.map { Data($0.utf8) }
-        request.timeoutInterval = 60
+        request.timeoutInterval = 300
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
@@ -196,10 +202,13 @@ final class ServerUnderTest: @unchecked Sendable {
 
     func stop() async throws {
         process.terminate()
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + Deadline.exit
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try await Task.sleep(for: .milliseconds(100))   // the last log lines
+        // The last log lines: the pipe reaches its end once the process is gone (later, if a process another test
+        // started at the same moment inherited its write end; the lines are read by then, so the wait is short).
+        let logged = ContinuousClock.now + .seconds(10)
+        while !buffer.ended, ContinuousClock.now < logged { try await Task.sleep(for: .milliseconds(10)) }
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -209,6 +218,10 @@ final class ServerUnderTest: @unchecked Sendable {
 final class LogCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var storage = ""
+    private var atEnd = false
     var text: String { lock.withLock { storage } }
+    /// The pipe has reached its end: nothing more will be appended.
+    var ended: Bool { lock.withLock { atEnd } }
     func append(_ more: String) { lock.withLock { storage += more } }
+    func end() { lock.withLock { atEnd = true } }
 }

@@ -1,6 +1,20 @@
 import Foundation
 import Testing
 
+/// How long the proofs wait for what must happen. Not a claim about speed: each only bounds a wait (a server
+/// listening, a program's end) so that a broken build fails instead of hanging, and is generous enough for a machine
+/// busy with parallel tests and a build beside them. Figures about speed belong to the benchmarks.
+enum Deadline {
+    /// A server says where it listens.
+    static let startUp: Duration = .seconds(300)
+    /// A process exits after SIGTERM.
+    static let exit: Duration = .seconds(120)
+    /// One command run to its end.
+    static let command: Duration = .seconds(600)
+    /// A whole harness (scripts/crash-loop.py, hostile.py) run to its end.
+    static let harness: Duration = .seconds(1800)
+}
+
 /// Paths of the repository, the built `flux` binary and the proof scripts.
 enum ProofPaths {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

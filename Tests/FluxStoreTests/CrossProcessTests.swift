@@ -36,6 +36,7 @@ struct CrossProcessTests {
         private let lock = NSLock()
         private var buffer = ""
         private var acked = 0
+        private var ended = false
 
         init(path: String, ids: [String], rounds: Int) throws {
             process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -56,6 +57,11 @@ struct CrossProcessTests {
         private func consume(_ data: Data) {
             lock.lock()
             defer { lock.unlock() }
+            if data.isEmpty {
+                ended = true
+                output.fileHandleForReading.readabilityHandler = nil
+                return
+            }
             buffer += String(decoding: data, as: UTF8.self)
             while let newline = buffer.firstIndex(of: "\n") {
                 let line = buffer[..<newline]
@@ -70,16 +76,26 @@ struct CrossProcessTests {
             return acked
         }
 
-        func waitForExit(timeout: Duration = .seconds(120)) async throws {
+        private var outputEnded: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return ended
+        }
+
+        /// Waits until the child has exited and every line it printed has been read: until its output reaches its end
+        /// (the pipe's end of file can come late, or not be reported at all on a busy machine; the lines themselves
+        /// are read as they arrive, so after 10 s without it the test goes on).
+        func waitForExit(timeout: Duration = Deadline.child) async throws {
             let deadline = ContinuousClock.now + timeout
             while process.isRunning {
                 guard ContinuousClock.now < deadline else {
                     process.terminate()
-                    throw StoreError.unavailable("the child process did not finish in time")
+                    throw StoreError.unavailable("the child process did not finish within \(timeout)")
                 }
                 try await Task.sleep(for: .milliseconds(10))
             }
-            output.fileHandleForReading.readabilityHandler = nil
+            let drained = ContinuousClock.now + .seconds(10)
+            while !outputEnded, ContinuousClock.now < drained { try await Task.sleep(for: .milliseconds(10)) }
         }
     }
 
@@ -117,7 +133,7 @@ struct CrossProcessTests {
         defer { dir.remove() }
         let record = try await createRunningExecution(at: dir.databasePath)
         let child = try Child(path: dir.databasePath, ids: [record.id], rounds: 0)
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + Deadline.event
         while child.ackedRounds < 300, child.process.isRunning, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }

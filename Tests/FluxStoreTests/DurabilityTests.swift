@@ -47,7 +47,7 @@ struct DurabilityTests {
         #expect(rows == Self.allMigrations.count)
     }
 
-    static let allMigrations = ["v1_initial_schema", "v2_index_only_unsettled_states", "v3_workers"]
+    static let allMigrations = ["v1_initial_schema", "v2_index_only_unsettled_states", "v3_workers", "v4_secret_grants"]
 
     /// Finished executions are most rows and are never looked up by state in a hurry: only unsettled ones
     /// are indexed by state, and the store's recovery query can use that partial index.
@@ -154,15 +154,19 @@ struct DurabilityTests {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         let other = try DatabaseQueue(path: dir.databasePath, configuration: configuration)
+        let held = Flag()
         let holding = Task.detached {
             try other.inDatabase { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")
                 try db.execute(sql: "UPDATE executions SET workflow_name = 'held' WHERE id = ?", arguments: [record.id])
+                held.set()
                 Thread.sleep(forTimeInterval: 0.3)
                 try db.execute(sql: "COMMIT")
             }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // The commit starts once the lock is held (a test too slow to get there within 0.3 s finds it free: the
+        // commit then goes first, and lands all the same).
+        while !held.isSet { try await Task.sleep(for: .milliseconds(5)) }
         let outcome = try await store.commit(ExecutionCommit(executionID: record.id, events: [makeEvent(1)], state: .running))
         try await holding.value
         #expect(outcome == CommitOutcome(applied: true, state: .running))

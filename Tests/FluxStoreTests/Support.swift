@@ -71,8 +71,21 @@ func sameEvents(_ a: [ExecutionEvent], _ b: [ExecutionEvent]) -> Bool {
     }
 }
 
-/// Collects changes from `stream` until `count` have arrived or `timeout` passes (then returns what came).
-func collect(_ count: Int, from stream: AsyncStream<ExecutionChange>, timeout: Duration = .seconds(10)) async -> [ExecutionChange] {
+/// How long the tests wait for what must happen. Not a claim about speed: each only bounds a wait for an event (a
+/// change on a feed, a child's exit) so that a broken build fails instead of hanging, and is generous enough for a
+/// machine busy with parallel tests and a build beside them.
+enum Deadline {
+    /// Something the test has caused shows up.
+    static let event: Duration = .seconds(300)
+    /// A child process runs to its end.
+    static let child: Duration = .seconds(600)
+}
+
+/// Collects changes from `stream` until `count` have arrived or `timeout` passes (then returns what came). With
+/// `thenQuiet`, it keeps listening that long after the `count`-th change and returns whatever more came: a check
+/// that nothing follows (which a slow machine can only make less strict, never fail).
+func collect(_ count: Int, from stream: AsyncStream<ExecutionChange>, timeout: Duration = Deadline.event,
+             thenQuiet quiet: Duration = .zero) async -> [ExecutionChange] {
     let received = Mutex<[ExecutionChange]>([])
     let reader = Task {
         for await change in stream {
@@ -80,13 +93,29 @@ func collect(_ count: Int, from stream: AsyncStream<ExecutionChange>, timeout: D
                 changes.append(change)
                 return changes.count
             }
-            if total >= count { break }
+            if total > count || (total == count && quiet == .zero) { break }
         }
     }
     let deadline = ContinuousClock.now + timeout
     while received.withLock({ $0.count }) < count, ContinuousClock.now < deadline {
         try? await Task.sleep(for: .milliseconds(10))
     }
+    if quiet > .zero, received.withLock({ $0.count }) >= count { try? await Task.sleep(for: quiet) }
     reader.cancel()
     return received.withLock { $0 }
+}
+
+/// A flag one task sets and another waits for.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+/// Runs blocking work on a thread of its own (not one of Swift's cooperative threads, of which there are as many as
+/// cores) and awaits its result.
+func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
 }

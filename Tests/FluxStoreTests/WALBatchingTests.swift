@@ -101,8 +101,9 @@ struct WALBatchingTests {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let reading = output.fileHandleForReading
+        let text = String(decoding: try await onThread { reading.readDataToEndOfFile() }, as: UTF8.self)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
 
         let lines = text.split(separator: "\n")
         let acked = lines.compactMap { $0.hasPrefix("acked ") ? Int($0.dropFirst(6)) : nil }.max() ?? 0

@@ -295,7 +295,9 @@ actor ExecutionRuntime {
     func secrets(named names: [String]) async throws -> [String: String] {
         guard !names.isEmpty else { return [:] }
         guard let provider = services.secrets else { throw SecretError.missing(names) }
-        let values = try await provider.secrets(named: names)
+        // The provider hands out only the secrets granted to this execution's workflow.
+        let values = try await provider.secrets(
+            named: names, for: SecretRequester(executionID: executionID, workflowName: workflowName, workflowVersion: workflowVersion))
         for value in values.values where !value.isEmpty && !secretValues.contains(value) {
             secretValues.append(value)
         }

@@ -60,6 +60,10 @@ public enum SecretError: Error, Sendable, Hashable, CustomStringConvertible {
     case weakEncryptionKey
     case cannotDecrypt(String)
     case invalidName(String)
+    /// The secret exists but its grant does not name the workflow of the execution that asked for it.
+    case notGranted(secret: String, workflow: String)
+    /// A workflow name in a grant is not a usable name.
+    case invalidGrant(String)
 
     public var description: String {
         switch self {
@@ -73,7 +77,26 @@ public enum SecretError: Error, Sendable, Hashable, CustomStringConvertible {
             return "secret \(name) cannot be decrypted: the encryption key differs from the one it was stored with, or the stored value is damaged"
         case .invalidName(let name):
             return "invalid secret name \(name.debugDescription): use letters, digits, '_', '-' and '.' (1 to 128 characters)"
+        case .notGranted(let secret, let workflow):
+            return "secret \(secret) is not granted to workflow \(workflow); grant it with `flux secrets set \(secret) --workflows \(workflow)` "
+                + "(list every workflow that may use it) or POST /admin/secrets {\"name\": \"\(secret)\", \"workflows\": [...]}"
+        case .invalidGrant(let why):
+            return "invalid secret grant: \(why)"
         }
+    }
+}
+
+/// The execution a task asking for secrets belongs to: a provider that keeps grants (``StoredSecretProvider``)
+/// hands out only the secrets granted to its workflow.
+public struct SecretRequester: Sendable, Hashable {
+    public var executionID: String
+    public var workflowName: String
+    public var workflowVersion: Int
+
+    public init(executionID: String, workflowName: String, workflowVersion: Int) {
+        self.executionID = executionID
+        self.workflowName = workflowName
+        self.workflowVersion = workflowVersion
     }
 }
 
@@ -81,9 +104,25 @@ public enum SecretError: Error, Sendable, Hashable, CustomStringConvertible {
 public protocol SecretProvider: Sendable {
     /// The values of `names`; throws ``SecretError/missing(_:)`` naming every absent one.
     func secrets(named names: [String]) async throws -> [String: String]
+    /// The values of `names` for a task of `requester`'s execution; a provider that keeps grants throws
+    /// ``SecretError/notGranted(secret:workflow:)`` for a secret not granted to its workflow.
+    func secrets(named names: [String], for requester: SecretRequester) async throws -> [String: String]
 }
 
-/// Secrets decrypted from a ``SecretStore`` with a ``SecretVault``.
+extension SecretProvider {
+    /// A provider without grants hands every execution the same secrets.
+    public func secrets(named names: [String], for requester: SecretRequester) async throws -> [String: String] {
+        try await secrets(named: names)
+    }
+}
+
+/// Secrets decrypted from a ``SecretStore`` with a ``SecretVault``, each only for the workflows its
+/// ``SecretGrant`` names.
+///
+/// ```swift
+/// let secrets = StoredSecretProvider(store: store, vault: try SecretVault(encryptionKey: key))
+/// try await secrets.set("s3cr3t", name: "API_KEY", grant: .workflows(["billing"]))
+/// ```
 public struct StoredSecretProvider: SecretProvider {
     let store: any SecretStore
     let vault: SecretVault?
@@ -93,26 +132,46 @@ public struct StoredSecretProvider: SecretProvider {
         self.vault = vault
     }
 
+    /// The values of `names`, whatever their grants (for the operator: `flux secrets get`, the admin API).
     public func secrets(named names: [String]) async throws -> [String: String] {
+        try await values(names, requester: nil)
+    }
+
+    /// The values of `names` for an execution: a secret whose grant does not name its workflow is refused, so
+    /// the in-process engine and the server answering a remote worker apply the same grant.
+    public func secrets(named names: [String], for requester: SecretRequester) async throws -> [String: String] {
+        try await values(names, requester: requester)
+    }
+
+    private func values(_ names: [String], requester: SecretRequester?) async throws -> [String: String] {
         var values: [String: String] = [:]
         var missing: [String] = []
         for name in names {
-            guard let sealed = try await store.secretCiphertext(name: name) else {
+            guard let sealed = try await store.sealedSecret(name: name) else {
                 missing.append(name)
                 continue
             }
+            if let requester, !sealed.grant.allows(requester.workflowName) {
+                throw SecretError.notGranted(secret: name, workflow: requester.workflowName)
+            }
             guard let vault else { throw SecretError.noEncryptionKey }
-            values[name] = try vault.open(sealed, name: name)
+            values[name] = try vault.open(sealed.ciphertext, name: name)
         }
         if !missing.isEmpty { throw SecretError.missing(missing) }
         return values
     }
 
-    /// Encrypts and stores a secret.
+    /// Encrypts and stores a secret that any workflow may use (replacing the value and grant that were there).
     public func set(_ value: String, name: String) async throws {
+        try await set(value, name: name, grant: .anyWorkflow)
+    }
+
+    /// Encrypts and stores a secret with its grant (replacing both).
+    public func set(_ value: String, name: String, grant: SecretGrant) async throws {
         try Self.validate(name: name)
+        try grant.validate()
         guard let vault else { throw SecretError.noEncryptionKey }
-        try await store.setSecretCiphertext(try vault.seal(value, name: name), name: name)
+        try await store.setSealedSecret(SealedSecret(ciphertext: try vault.seal(value, name: name), grant: grant), name: name)
     }
 
     public static func validate(name: String) throws(SecretError) {

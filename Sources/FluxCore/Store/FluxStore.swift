@@ -188,13 +188,27 @@ public protocol TaskCacheStore: Sendable {
     func storeCachedValue(_ value: JSONValue, key: String) async throws
 }
 
-/// Secrets, stored only as ciphertext: the store never sees a plain value.
+/// Secrets, stored only as ciphertext with their grants: the store never sees a plain value.
 public protocol SecretStore: Sendable {
-    func secretCiphertext(name: String) async throws -> Data?
-    func setSecretCiphertext(_ ciphertext: Data, name: String) async throws
+    /// The ciphertext and grant stored under `name`, or nil.
+    func sealedSecret(name: String) async throws -> SealedSecret?
+    /// Stores `secret` under `name`, replacing its ciphertext and its grant.
+    func setSealedSecret(_ secret: SealedSecret, name: String) async throws
     /// Returns false when there was no such secret.
     func deleteSecret(name: String) async throws -> Bool
     func secretNames() async throws -> [String]
+}
+
+extension SecretStore {
+    /// The ciphertext stored under `name`, or nil.
+    public func secretCiphertext(name: String) async throws -> Data? {
+        try await sealedSecret(name: name)?.ciphertext
+    }
+
+    /// Stores `ciphertext` under `name` for any workflow (replacing what was there, grant included).
+    public func setSecretCiphertext(_ ciphertext: Data, name: String) async throws {
+        try await setSealedSecret(SealedSecret(ciphertext: ciphertext), name: name)
+    }
 }
 
 /// Failures of a store, with messages that say what to do.

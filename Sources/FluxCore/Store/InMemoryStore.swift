@@ -13,7 +13,7 @@ public final class InMemoryStore: FluxStore, Sendable {
         var events: [String: [ExecutionEvent]] = [:]
         var workflows: [String: [WorkflowRecord]] = [:]
         var cache: [String: JSONValue] = [:]
-        var secrets: [String: Data] = [:]
+        var secrets: [String: SealedSecret] = [:]
     }
 
     private let state = Mutex(State())
@@ -193,8 +193,8 @@ public final class InMemoryStore: FluxStore, Sendable {
 
     public func cachedValue(key: String) async throws -> JSONValue? { state.withLock { $0.cache[key] } }
     public func storeCachedValue(_ value: JSONValue, key: String) async throws { state.withLock { $0.cache[key] = value } }
-    public func secretCiphertext(name: String) async throws -> Data? { state.withLock { $0.secrets[name] } }
-    public func setSecretCiphertext(_ ciphertext: Data, name: String) async throws { state.withLock { $0.secrets[name] = ciphertext } }
+    public func sealedSecret(name: String) async throws -> SealedSecret? { state.withLock { $0.secrets[name] } }
+    public func setSealedSecret(_ secret: SealedSecret, name: String) async throws { state.withLock { $0.secrets[name] = secret } }
     public func deleteSecret(name: String) async throws -> Bool { state.withLock { $0.secrets.removeValue(forKey: name) != nil } }
     public func secretNames() async throws -> [String] { state.withLock { $0.secrets.keys.sorted() } }
 }

@@ -244,19 +244,22 @@ extension FluxService {
         do { try await store.storeCachedValue(value, key: key) } catch { throw ServiceError.wrap(error) }
     }
 
-    /// The secrets a task running on the worker asks for. Any registered worker may ask (the bootstrap token is
-    /// the trust boundary); with `execution_id`, only the worker holding that execution.
+    /// The secrets a task running on the worker asks for: only for an execution the worker holds (`execution_id`),
+    /// and only those granted to that execution's workflow, as the embedded executor gets them.
     public func workerSecrets(worker: WorkerRecord, body: JSONValue) async throws(ServiceError) -> JSONValue {
         guard let names = body["names"]?.arrayValue, !names.isEmpty, names.count <= 1000, names.allSatisfy({ $0.stringValue != nil })
-        else { throw ServiceError(.invalidInput, "send {\"names\": [\"...\"]} with 1 to 1000 secret names") }
+        else { throw ServiceError(.invalidInput, "send {\"names\": [\"...\"], \"execution_id\": \"...\"} with 1 to 1000 secret names") }
+        guard let executionID = body["execution_id"]?.stringValue else {
+            throw ServiceError(.invalidInput, "send the execution_id of the execution whose task asks: secrets are handed out only for an "
+                + "execution this worker holds, and only those granted to its workflow")
+        }
         do {
-            if let executionID = body["execution_id"]?.stringValue {
-                guard let record = try await store.execution(id: executionID) else { throw ServiceError(.notFound, "no execution with id \(executionID)") }
-                guard record.owner == worker.owner, record.state.isActive else {
-                    throw ServiceError(.conflict, "worker \(worker.name) does not hold execution \(executionID), so it gets none of its secrets")
-                }
+            guard let record = try await store.execution(id: executionID) else { throw ServiceError(.notFound, "no execution with id \(executionID)") }
+            guard record.owner == worker.owner, record.state.isActive else {
+                throw ServiceError(.conflict, "worker \(worker.name) does not hold execution \(executionID), so it gets none of its secrets")
             }
-            let values = try await environment.secrets.secrets(named: names.compactMap(\.stringValue))
+            let requester = SecretRequester(executionID: record.id, workflowName: record.workflowName, workflowVersion: record.workflowVersion)
+            let values = try await environment.secrets.secrets(named: names.compactMap(\.stringValue), for: requester)
             return ["secrets": .object(values.mapValues(JSONValue.string))]
         } catch {
             throw ServiceError.wrap(error)

@@ -71,16 +71,15 @@ struct InterpreterSecurityTests {
         #expect(s.failureMessage.contains("exited with 3: broken"), "\(s.failureMessage)")
     }
 
-    @Test func execTimeoutStopsTheProgram() async throws {
-        let started = Date()
+    /// The program would run an hour: the run ending at all (the time limit only catches a hang) shows it was stopped.
+    @Test(.timeLimit(.minutes(10))) func execTimeoutStopsTheProgram() async throws {
         let s = try await runOne("""
               - id: slow
-                exec: { command: sleep, args: ["30"] }
+                exec: { command: sleep, args: ["3600"] }
                 timeout: 300ms
             """, InterpreterEnvironment(execAllowlist: ["sleep"]))
         #expect(s.record.state == .failed)
         #expect(s.failureMessage.contains("timed out"), "\(s.failureMessage)")
-        #expect(Date().timeIntervalSince(started) < 25, "the 30 s program was stopped")
     }
 
     @Test func execLargeOutputDoesNotDeadlock() async throws {
@@ -202,7 +201,9 @@ struct InterpreterSecurityTests {
         #expect(notFound.failureMessage.contains("answered 404, expected 2xx"), "\(notFound.failureMessage)")
     }
 
-    @Test func httpTimeout() async throws {
+    /// The server would answer in an hour: the run ending at all (the time limit only catches a hang) shows that the
+    /// step gave up at its timeout.
+    @Test(.timeLimit(.minutes(10))) func httpTimeout() async throws {
         let server = try TestHTTPServer()
         defer { server.stop() }
         let started = Date()
@@ -211,7 +212,6 @@ struct InterpreterSecurityTests {
                 http: { url: "${{ input }}", timeout: 500ms }
             """, input: .string(server.url("/slow")))
         #expect(s.record.state == .failed)
-        #expect(Date().timeIntervalSince(started) < 15, "gave up long before the server answered")
         #expect(s.failureMessage.contains("timed out after 0.5 s"), "\(s.failureMessage)")
         #expect(Date().timeIntervalSince(started) >= 0.45, "waited for the timeout, not less")
     }

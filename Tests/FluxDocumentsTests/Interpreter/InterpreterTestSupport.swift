@@ -153,7 +153,7 @@ final class TestHTTPServer: Sendable {
             return json(200, ["method": .string(method), "target": .string(target), "headers": .object(h),
                               "body": .string(String(decoding: body, as: UTF8.self))])
         case "/slow":
-            Thread.sleep(forTimeInterval: 20)
+            Thread.sleep(forTimeInterval: 3600)
             return json(200, ["slow": true])
         case "/big": return (200, "text/plain", Data(repeating: UInt8(ascii: "x"), count: 64 << 10), [:])
         case "/text": return (200, "text/plain", Data("hello".utf8), [:])
@@ -235,8 +235,9 @@ func sequentialTasks(_ n: Int) -> [String] {
     ["WORKFLOW_STARTED"] + Array(repeating: ["TASK_STARTED", "TASK_COMPLETED"], count: n).flatMap { $0 } + ["WORKFLOW_COMPLETED"]
 }
 
-/// Polls until `condition` holds on the execution's snapshot (at most `seconds`).
-func waitFor(_ engine: FluxEngine, _ id: String, seconds: Double = 10, _ condition: (ExecutionSnapshot) -> Bool) async throws -> ExecutionSnapshot {
+/// Polls until `condition` holds on the execution's snapshot (at most `seconds`: a bound on a wait for an event, generous
+/// enough for a busy machine, not a claim about speed).
+func waitFor(_ engine: FluxEngine, _ id: String, seconds: Double = 300, _ condition: (ExecutionSnapshot) -> Bool) async throws -> ExecutionSnapshot {
     let deadline = Date().addingTimeInterval(seconds)
     while true {
         let snapshot = try await engine.snapshot(executionID: id)

@@ -9,6 +9,7 @@ line `flux mcp listening on http://HOST:PORT/...` on the server's standard error
 """
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import re
@@ -31,6 +32,11 @@ try:
     from mcp.shared.exceptions import McpError
 except ImportError:  # pragma: no cover
     McpError = Exception
+
+# How long to wait for what must happen (the server listening, an answer, a state), in seconds. Not a claim about
+# speed: it only bounds a wait so that a broken server fails the run instead of hanging it, and is generous enough
+# for a machine busy with parallel tests and a build beside them. The Swift side (PythonInteropTests) waits longer.
+GENEROUS = 300
 
 
 def attr(obj, *names, default=None):
@@ -79,7 +85,7 @@ async def http_server(args, transport):
         [args.flux, "start", "mcp", "--transport", transport, "--host", "127.0.0.1", "--port", "0"],
         cwd=args.workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = None
-    deadline = time.time() + 60
+    deadline = time.time() + GENEROUS
     lines = []
     while time.time() < deadline:
         line = process.stderr.readline()
@@ -101,9 +107,31 @@ async def http_server(args, transport):
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@asynccontextmanager
+async def streamable_streams(url):
+    """The streamable-HTTP client with generous HTTP timeouts (the SDK's are 30 s), for mcp 1.x and 2.x."""
+    parameters = inspect.signature(_streamable).parameters
+    if "http_client" in parameters:
+        from mcp.shared import _httpx_utils
+        httpx_module = getattr(_httpx_utils, "httpx2", None) or getattr(_httpx_utils, "httpx")
+        client = _httpx_utils.create_mcp_http_client(timeout=httpx_module.Timeout(GENEROUS, read=3 * GENEROUS))
+        async with client:
+            async with _streamable(url, http_client=client) as streams:
+                yield streams
+    else:
+        async with _streamable(url, timeout=GENEROUS, sse_read_timeout=3 * GENEROUS) as streams:
+            yield streams
+
+
+def sse_options():
+    """Generous HTTP timeouts for the SSE client (the SDK's default for a request is 5 s)."""
+    parameters = inspect.signature(sse_client).parameters
+    return {name: value for name, value in (("timeout", GENEROUS), ("sse_read_timeout", 3 * GENEROUS)) if name in parameters}
 
 
 @asynccontextmanager
@@ -117,18 +145,31 @@ async def connect(args):
                     yield session
     elif args.transport == "streamable-http":
         async with http_server(args, "streamable-http") as url:
-            async with _streamable(url) as streams:
+            async with streamable_streams(url) as streams:
                 async with ClientSession(streams[0], streams[1]) as session:
                     yield session
     else:
         async with http_server(args, "sse") as url:
-            async with sse_client(url) as streams:
+            async with sse_client(url, **sse_options()) as streams:
                 async with ClientSession(streams[0], streams[1]) as session:
                     yield session
 
 
 async def call(session, name, arguments=None, progress=None):
     return await session.call_tool(name, arguments or {}, progress_callback=progress)
+
+
+async def wait_for_state(session, workflow, execution_id, wanted):
+    """Polls the execution until it is in `wanted` (at most GENEROUS seconds); answers the last state seen."""
+    deadline = time.time() + GENEROUS
+    state = None
+    while time.time() < deadline:
+        status = structured(await call(session, "get_execution_status", {"workflow_name": workflow, "execution_id": execution_id}))
+        state = status["state"]
+        if state == wanted:
+            break
+        await asyncio.sleep(0.05)
+    return state
 
 
 async def scenario(session, args, v):
@@ -175,13 +216,7 @@ async def scenario(session, args, v):
     # Async run, then poll.
     result = await call(session, "execute_workflow_async", {"workflow_name": "hello_world", "input_data": "Async"})
     execution_id = structured(result)["execution_id"]
-    state = None
-    for _ in range(200):
-        status = structured(await call(session, "get_execution_status", {"workflow_name": "hello_world", "execution_id": execution_id}))
-        state = status["state"]
-        if state == "COMPLETED":
-            break
-        await asyncio.sleep(0.05)
+    state = await wait_for_state(session, "hello_world", execution_id, "COMPLETED")
     v.check("execute_async_then_poll", state == "COMPLETED", f"last state {state}")
     detailed = structured(await call(session, "get_execution_status",
                                      {"workflow_name": "hello_world", "execution_id": execution_id, "detailed": True}))
@@ -206,7 +241,7 @@ async def scenario(session, args, v):
 
     # Cancel a long sleep.
     started = structured(await call(session, "execute_workflow_async", {"workflow_name": "cancellation"}))
-    await asyncio.sleep(0.3)
+    await wait_for_state(session, "cancellation", started["execution_id"], "RUNNING")
     result = await call(session, "cancel_execution",
                         {"workflow_name": "cancellation", "execution_id": started["execution_id"], "mode": "sync"})
     v.check("cancel_sync", not is_error(result) and structured(result)["status"] == "CANCELLED", text_of(result))
@@ -269,7 +304,7 @@ async def main():
     v = Verdict(args.transport)
     try:
         async with connect(args) as session:
-            await asyncio.wait_for(scenario(session, args, v), timeout=120)
+            await asyncio.wait_for(scenario(session, args, v), timeout=2 * GENEROUS)
     except BaseException as error:  # report every failure in the verdict
         if isinstance(error, BaseExceptionGroup):
             detail = "; ".join(repr(e) for e in error.exceptions)
