@@ -62,7 +62,7 @@ struct StartMCPCommand: AsyncParsableCommand {
         }
         do {
             let recovered = try await svc.engine.recoverAbandoned()
-            if !recovered.isEmpty { logger.info("recovered \(recovered.count) abandoned execution(s): \(recovered.joined(separator: ", "))") }
+            if !recovered.isEmpty { logger.info("recovered \(recovered.count) abandoned execution(s): \(FluxEngine.summary(of: recovered))") }
         } catch {
             logger.warning("could not recover abandoned executions: \(error)")
         }

@@ -43,7 +43,7 @@ public struct FluxHTTPServer: Sendable {
         // Without an embedded executor nothing runs here: the dispatcher hands abandoned executions to workers.
         let recovered = service.runsExecutionsInProcess ? try await service.engine.recoverAbandoned() : []
         if !recovered.isEmpty {
-            logger.info("recovered \(recovered.count) execution(s) left unfinished: \(recovered.joined(separator: ", "))")
+            logger.info("recovered \(recovered.count) execution(s) left unfinished: \(FluxEngine.summary(of: recovered))")
         }
         let coordinator = ShutdownCoordinator()
         let limits = Self.clientLimits(service)

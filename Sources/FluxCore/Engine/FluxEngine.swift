@@ -472,6 +472,11 @@ public actor FluxEngine {
     /// How many executions recovery reads at a time.
     static let recoveryPage = 1_000
 
+    /// The first ten of `ids` and how many more, for a log line that stays short however many were recovered.
+    public static func summary(of ids: [String]) -> String {
+        ids.prefix(10).joined(separator: ", ") + (ids.count > 10 ? " and \(ids.count - 10) more" : "")
+    }
+
     /// Claims and starts, in the background, those of `records` that their owner abandoned.
     private func recover(_ records: [ExecutionRecord]) async throws -> [String] {
         var recovered: [String] = []
@@ -486,7 +491,7 @@ public actor FluxEngine {
                 newState: record.state == .claimed || record.state == .created ? .running : nil)
             else { continue }
             recovered.append(record.id)
-            logger.info("recovering execution \(record.id) of \(record.workflowName) left \(record.state.rawValue) by \(record.owner ?? "nobody")")
+            logger.debug("recovering execution \(record.id) of \(record.workflowName) left \(record.state.rawValue) by \(record.owner ?? "nobody")")
             Task { [logger, limiter] in
                 do { _ = try await limiter.withSlot { try await self.continueExecution(claimed) } } catch {
                     logger.error("recovered execution \(record.id) could not run: \(error)")
