@@ -226,6 +226,12 @@ enum ConfigurationKeys {
         ConfigurationKey("mcp.max_stored_events", \.mcp.maxStoredEvents) { p, r throws(ConfigurationError) in
             try p.integer(r, minimum: 1)
         },
+        ConfigurationKey("mcp.max_stored_event_bytes", \.mcp.maxStoredEventBytes) { p, r throws(ConfigurationError) in
+            try p.integer(r, minimum: 65_536)
+        },
+        ConfigurationKey("mcp.max_unsent_bytes", \.mcp.maxUnsentBytes) { p, r throws(ConfigurationError) in
+            try p.integer(r, minimum: 65_536)
+        },
 
         // [flux.executor]
         ConfigurationKey("executor.max_concurrent_executions", \.executor.maxConcurrentExecutions) {

@@ -27,6 +27,12 @@ public struct MCPSettings: Sendable, Equatable {
     public var sessionIdleTimeout: Double
     /// `mcp.max_stored_events`: events kept per session for resumption (≥ 1). Default 1000.
     public var maxStoredEvents: Int
+    /// `mcp.max_stored_event_bytes`: bytes of events kept per session for resumption (≥ 65536); the oldest go first,
+    /// and an event larger than this is sent but not kept. Default 4 MiB.
+    public var maxStoredEventBytes: Int
+    /// `mcp.max_unsent_bytes`: bytes an open SSE stream may hold that its client has not taken yet (≥ 65536); past it
+    /// the client is dropped (its session ends). Default 8 MiB.
+    public var maxUnsentBytes: Int
 
     /// Creates MCP settings; every argument defaults to the built-in default.
     ///
@@ -43,7 +49,9 @@ public struct MCPSettings: Sendable, Equatable {
         workflowTools: Bool = false,
         allowedOrigins: [String] = [],
         sessionIdleTimeout: Double = 600,
-        maxStoredEvents: Int = 1000
+        maxStoredEvents: Int = 1000,
+        maxStoredEventBytes: Int = 4 << 20,
+        maxUnsentBytes: Int = 8 << 20
     ) {
         self.name = name
         self.host = host
@@ -55,5 +63,7 @@ public struct MCPSettings: Sendable, Equatable {
         self.allowedOrigins = allowedOrigins
         self.sessionIdleTimeout = sessionIdleTimeout
         self.maxStoredEvents = maxStoredEvents
+        self.maxStoredEventBytes = maxStoredEventBytes
+        self.maxUnsentBytes = maxUnsentBytes
     }
 }

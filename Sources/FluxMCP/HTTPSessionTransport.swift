@@ -6,7 +6,7 @@ import MCP
 /// What an HTTP endpoint answers: a status with an optional JSON body, or an SSE stream.
 enum MCPHTTPReply: Sendable {
     case status(Int, headers: [String: String] = [:], body: Data? = nil)
-    case stream(AsyncThrowingStream<Data, any Error>, headers: [String: String] = [:], onEnd: (@Sendable () async -> Void)? = nil)
+    case stream(BoundedFrameStream, headers: [String: String] = [:], onEnd: (@Sendable () async -> Void)? = nil)
 
     static func jsonError(_ status: Int, id: JSONValue = .null, code: Int, _ message: String, headers: [String: String] = [:]) -> MCPHTTPReply {
         var all = headers
@@ -17,13 +17,18 @@ enum MCPHTTPReply: Sendable {
 
 /// One streamable-HTTP session (MCP 2025-03-26 and later): requests arrive as POSTs and are answered on an SSE
 /// stream of their own, server-initiated messages go to the session's GET stream. Unlike the SDK's
-/// `StatefulHTTPServerTransport` it keeps at most `maxStoredEvents` events for `Last-Event-ID` resumption,
-/// sends a request's progress notifications on that request's stream, and validates every message
-/// with ``MessageGuard`` first.
+/// `StatefulHTTPServerTransport` it keeps at most `maxStoredEvents` events of at most `maxStoredEventBytes` in all
+/// for `Last-Event-ID` resumption, drops a client that lets more than `maxUnsentBytes` pile up on one of its streams
+/// (``BoundedFrameStream``), sends a request's progress notifications on that request's stream, and validates every
+/// message with ``MessageGuard`` first.
 actor HTTPSessionTransport: Transport {
     nonisolated let logger: Logger
     nonisolated let sessionID: String
     private let maxStoredEvents: Int
+    private let maxStoredEventBytes: Int
+    private let maxUnsentBytes: Int
+    /// Told when the session ends because a client does not read (the HTTP handler forgets the session).
+    private var dropped: (@Sendable () async -> Void)?
     private let messageGuard: MessageGuard
     private let incoming: AsyncThrowingStream<Data, any Error>
     private let incomingContinuation: AsyncThrowingStream<Data, any Error>.Continuation
@@ -45,21 +50,41 @@ actor HTTPSessionTransport: Transport {
     /// An SSE stream being written, tagged so that the end of a replaced stream does not forget its successor.
     private struct OpenStream {
         let tag: Int
-        let continuation: AsyncThrowingStream<Data, any Error>.Continuation
-        func yield(_ data: Data) { continuation.yield(data) }
-        func finish() { continuation.finish() }
+        let frames: BoundedFrameStream
+        func finish() { frames.finish() }
     }
     private var streamTags = 0
 
-    /// A new stream whose end is reported to ``streamEnded(key:tag:)``.
-    private func openStream(key: String) -> (AsyncThrowingStream<Data, any Error>, OpenStream) {
-        let (stream, continuation) = AsyncThrowingStream<Data, any Error>.makeStream()
+    /// A new stream whose end is reported to ``streamEnded(key:tag:)``; it may hold `maxUnsentBytes + allowance`
+    /// unsent bytes.
+    private func openStream(key: String, allowance: Int = 0) -> (BoundedFrameStream, OpenStream) {
         streamTags += 1
         let tag = streamTags
-        continuation.onTermination = { [weak self] _ in
+        let frames = BoundedFrameStream(limit: maxUnsentBytes + allowance) { [weak self] in
             Task { await self?.streamEnded(key: key, tag: tag) }
         }
-        return (stream, OpenStream(tag: tag, continuation: continuation))
+        return (frames, OpenStream(tag: tag, frames: frames))
+    }
+
+    /// Writes `frame` on `stream`; a client that lets more than `maxUnsentBytes` pile up there is dropped.
+    private func write(_ frame: Data, on stream: OpenStream) {
+        if let overflow = stream.frames.yield(frame) { drop(overflow) }
+    }
+
+    /// Ends the session of a client that does not read, and tells the HTTP handler. Its other streams end with the
+    /// same error, so that their connections close at once too instead of waiting for a client that does not read.
+    private func drop(_ overflow: BoundedFrameStream.Overflow) {
+        guard !terminated else { return }
+        logger.notice("MCP session \(sessionID) dropped: \(overflow)")
+        for stream in requestStreams.values { stream.frames.abort(overflow) }
+        standalone?.frames.abort(overflow)
+        terminate()
+        if let dropped { Task { await dropped() } }
+    }
+
+    /// Lets the HTTP handler forget this session when it ends because its client does not read.
+    func whenDropped(_ action: @escaping @Sendable () async -> Void) {
+        dropped = action
     }
 
     private func streamEnded(key: String, tag: Int) {
@@ -75,14 +100,20 @@ actor HTTPSessionTransport: Transport {
         let id: Int
         let streamKey: String
         let data: Data
+        let isResponse: Bool
     }
     private var events: [StoredEvent] = []
+    /// The bytes of `events`' messages.
+    private var storedBytes = 0
     private var eventCounter = 0
     private(set) var lastActivity = ContinuousClock.now
 
-    init(sessionID: String, maxStoredEvents: Int, maxMessageBytes: Int, logger: Logger) {
+    init(sessionID: String, maxStoredEvents: Int, maxStoredEventBytes: Int = 4 << 20, maxUnsentBytes: Int = 8 << 20,
+         maxMessageBytes: Int, logger: Logger) {
         self.sessionID = sessionID
         self.maxStoredEvents = max(1, maxStoredEvents)
+        self.maxStoredEventBytes = max(1, maxStoredEventBytes)
+        self.maxUnsentBytes = max(1, maxUnsentBytes)
         self.logger = logger
         messageGuard = MessageGuard(maxBytes: maxMessageBytes)
         (incoming, incomingContinuation) = AsyncThrowingStream.makeStream()
@@ -113,12 +144,10 @@ actor HTTPSessionTransport: Transport {
 
     /// Stores a message for resumption and writes it on the stream of `key`; a response ends that stream.
     private func deliver(_ data: Data, key: String, isResponse: Bool) {
-        let eventID = store(data, streamKey: key)
+        let eventID = store(data, streamKey: key, isResponse: isResponse)
         let frame = Self.frame(data, id: eventID)
-        if key == Self.standaloneKey {
-            standalone?.yield(frame)
-        } else if let stream = requestStreams[key] {
-            stream.yield(frame)
+        if let stream = key == Self.standaloneKey ? standalone : requestStreams[key] {
+            write(frame, on: stream)
         }
         if isResponse {
             requestStreams.removeValue(forKey: key)?.finish()
@@ -133,14 +162,29 @@ actor HTTPSessionTransport: Transport {
         return frame
     }
 
-    private func store(_ data: Data, streamKey: String) -> Int {
+    /// Keeps a message for resumption within `maxStoredEvents` and `maxStoredEventBytes`, evicting the oldest
+    /// first; returns its event id. A message larger than `maxStoredEventBytes` is not kept, nor are the earlier
+    /// events of its stream (a resumption there would miss it: it is refused instead).
+    private func store(_ data: Data, streamKey: String, isResponse: Bool) -> Int {
         eventCounter += 1
-        events.append(StoredEvent(id: eventCounter, streamKey: streamKey, data: data))
-        if events.count > maxStoredEvents { events.removeFirst(events.count - maxStoredEvents) }
+        guard data.count <= maxStoredEventBytes else {
+            events.removeAll { $0.streamKey == streamKey }
+            storedBytes = events.reduce(0) { $0 + $1.data.count }
+            return eventCounter
+        }
+        events.append(StoredEvent(id: eventCounter, streamKey: streamKey, data: data, isResponse: isResponse))
+        storedBytes += data.count
+        var evicted = 0
+        while events.count - evicted > maxStoredEvents || storedBytes > maxStoredEventBytes {
+            storedBytes -= events[evicted].data.count
+            evicted += 1
+        }
+        events.removeFirst(evicted)
         return eventCounter
     }
 
     var storedEventCount: Int { events.count }
+    var storedEventBytes: Int { storedBytes }
 
     /// True when no request is in flight, no stream is open and nothing arrived for `timeout`.
     func isIdle(for timeout: Duration) -> Bool {
@@ -222,6 +266,7 @@ actor HTTPSessionTransport: Transport {
         guard !terminated else { return .jsonError(404, code: -32600, "Not Found: the session has ended; initialize a new one") }
         var key = Self.standaloneKey
         var replay: [StoredEvent] = []
+        var answered = false
         if let lastEventID {
             guard let last = Int(lastEventID), let index = events.firstIndex(where: { $0.id == last }) else {
                 return .jsonError(400, code: -32600, "Bad Request: event \(lastEventID) is no longer stored; reconnect without Last-Event-ID",
@@ -229,26 +274,24 @@ actor HTTPSessionTransport: Transport {
             }
             key = events[index].streamKey
             replay = events[(index + 1)...].filter { $0.streamKey == key }
+            answered = events[index...].contains { $0.streamKey == key && $0.isResponse }
         } else if standalone != nil {
             return .jsonError(409, code: -32600, "Conflict: this session already has a GET stream open", headers: sessionHeaders)
         }
-        let (stream, open) = openStream(key: key)
-        for event in replay { open.yield(Self.frame(event.data, id: event.id)) }
+        // The replay is bounded by `maxStoredEventBytes`; the client may take its time reading it.
+        let replayFrames = replay.map { Self.frame($0.data, id: $0.id) }
+        let (stream, open) = openStream(key: key, allowance: replayFrames.reduce(0) { $0 + $1.count })
+        for frame in replayFrames { open.frames.yield(frame) }
         if key == Self.standaloneKey {
             standalone?.finish()
             standalone = open
-        } else if replay.contains(where: { Self.isResponse($0.data) }) {
-            open.finish()  // the request has been answered: nothing more will come on its stream
+        } else if answered {
+            open.finish()  // the request has been answered (maybe by the event resumed after): nothing more will come
         } else {
             requestStreams[key]?.finish()
             requestStreams[key] = open
         }
         return .stream(stream, headers: sessionHeaders.merging(Self.streamHeaders) { $1 })
-    }
-
-    static func isResponse(_ data: Data) -> Bool {
-        guard let message = try? JSONValue(parsing: data) else { return false }
-        return message["method"] == nil && message["id"] != nil
     }
 
     /// Ends the session: closes every stream and the server's input.
@@ -262,6 +305,7 @@ actor HTTPSessionTransport: Transport {
         standalone?.finish()
         standalone = nil
         events.removeAll()
+        storedBytes = 0
         incomingContinuation.finish()
     }
 }

@@ -5,12 +5,12 @@ import MCP
 
 /// The 2024-11-05 HTTP+SSE transport (the SDK has none): the client holds `GET /sse` open, learns from its
 /// first `endpoint` event where to POST (`/messages?sessionId=…`), and every server message arrives as an
-/// SSE `message` event on that stream.
+/// SSE `message` event on that stream. A client that lets more than `maxUnsentBytes` pile up on it is dropped: the
+/// stream ends with ``BoundedFrameStream/Overflow``, which closes the connection and so the session.
 actor LegacySSETransport: Transport {
     nonisolated let logger: Logger
     nonisolated let sessionID: String
-    nonisolated let outgoing: AsyncThrowingStream<Data, any Error>
-    private let outgoingContinuation: AsyncThrowingStream<Data, any Error>.Continuation
+    nonisolated let outgoing: BoundedFrameStream
     private let incoming: AsyncThrowingStream<Data, any Error>
     private let incomingContinuation: AsyncThrowingStream<Data, any Error>.Continuation
     private let messageGuard: MessageGuard
@@ -18,13 +18,13 @@ actor LegacySSETransport: Transport {
     private var closed = false
     private(set) var lastActivity = ContinuousClock.now
 
-    init(sessionID: String, endpoint: String, maxMessageBytes: Int, logger: Logger) {
+    init(sessionID: String, endpoint: String, maxMessageBytes: Int, maxUnsentBytes: Int = 8 << 20, logger: Logger) {
         self.sessionID = sessionID
         self.logger = logger
         messageGuard = MessageGuard(maxBytes: maxMessageBytes)
-        (outgoing, outgoingContinuation) = AsyncThrowingStream.makeStream()
+        outgoing = BoundedFrameStream(limit: maxUnsentBytes)
         (incoming, incomingContinuation) = AsyncThrowingStream.makeStream()
-        outgoingContinuation.yield(Data("event: endpoint\ndata: \(endpoint)\n\n".utf8))
+        outgoing.yield(Data("event: endpoint\ndata: \(endpoint)\n\n".utf8))
     }
 
     func connect() async throws {}
@@ -38,7 +38,11 @@ actor LegacySSETransport: Transport {
         var frame = Data("event: message\ndata: ".utf8)
         frame.append(data)
         frame.append(contentsOf: Array("\n\n".utf8))
-        outgoingContinuation.yield(frame)
+        if let overflow = outgoing.yield(frame) {
+            logger.notice("MCP SSE session \(sessionID) dropped: \(overflow)")
+            close()
+            throw MCPError.connectionClosed
+        }
     }
 
     /// A message POSTed to `/messages`: 202 when it goes to the server, 400 with the JSON-RPC error otherwise.
@@ -61,7 +65,7 @@ actor LegacySSETransport: Transport {
     func close() {
         guard !closed else { return }
         closed = true
-        outgoingContinuation.finish()
+        outgoing.finish()
         incomingContinuation.finish()
     }
 }

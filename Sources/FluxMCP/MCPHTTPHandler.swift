@@ -39,6 +39,10 @@ public final class MCPHTTPHandler: Sendable {
         public var sessionIdleTimeout: Duration
         /// Events kept per session for `Last-Event-ID` resumption.
         public var maxStoredEvents: Int
+        /// Bytes of events kept per session for `Last-Event-ID` resumption (the oldest go first; a larger event is not kept).
+        public var maxStoredEventBytes: Int = 4 << 20
+        /// Bytes an open SSE stream may hold that its client has not taken; past it the client is dropped (its session ends).
+        public var maxUnsentBytes: Int = 8 << 20
         /// A `: ping` comment is written on every open SSE stream this often (it also detects gone clients).
         public var heartbeatInterval: Duration = .seconds(15)
         /// The largest request body accepted.
@@ -61,6 +65,8 @@ public final class MCPHTTPHandler: Sendable {
             self.init(authToken: settings.authToken.flatMap { $0.isEmpty ? nil : $0 }, allowedOrigins: settings.allowedOrigins,
                       bindHost: settings.host, sessionIdleTimeout: .milliseconds(Int(settings.sessionIdleTimeout * 1000)),
                       maxStoredEvents: settings.maxStoredEvents, maxMessageBytes: maxMessageBytes)
+            maxStoredEventBytes = settings.maxStoredEventBytes
+            maxUnsentBytes = settings.maxUnsentBytes
         }
     }
 
@@ -238,6 +244,8 @@ public final class MCPHTTPHandler: Sendable {
         }
         let sessionID = UUID().uuidString.lowercased()
         let transport = HTTPSessionTransport(sessionID: sessionID, maxStoredEvents: configuration.maxStoredEvents,
+                                             maxStoredEventBytes: configuration.maxStoredEventBytes,
+                                             maxUnsentBytes: configuration.maxUnsentBytes,
                                              maxMessageBytes: configuration.maxMessageBytes, logger: logger)
         let server = await mcp.makeServer()
         do {
@@ -248,6 +256,9 @@ public final class MCPHTTPHandler: Sendable {
         }
         let reference = ServerReference(server)
         await transport.answerToolCallsDirectly { [mcp] id, params in await mcp.answerToolCall(id: id, params: params, server: reference) }
+        await transport.whenDropped { [self] in
+            if let session = await sessions.removeStreamable(sessionID) { await close(session) }
+        }
         let session = Session(transport: transport, server: server)
         guard await sessions.add(streamable: session, id: sessionID) else {
             await close(session)
@@ -291,7 +302,8 @@ public final class MCPHTTPHandler: Sendable {
         }
         let sessionID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let transport = LegacySSETransport(sessionID: sessionID, endpoint: "\(configuration.messagesPath)?sessionId=\(sessionID)",
-                                           maxMessageBytes: configuration.maxMessageBytes, logger: logger)
+                                           maxMessageBytes: configuration.maxMessageBytes, maxUnsentBytes: configuration.maxUnsentBytes,
+                                           logger: logger)
         let server = await mcp.makeServer()
         do {
             try await server.start(transport: transport)
@@ -385,28 +397,40 @@ public final class MCPHTTPHandler: Sendable {
         }
     }
 
-    /// Writes `source` as it comes, with a `: ping` comment every `heartbeat`; `onEnd` runs when the stream
-    /// ends or the client goes away (the next write fails).
-    static func sseBody(_ source: AsyncThrowingStream<Data, any Error>, heartbeat: Duration,
+    /// Writes `source` as it comes, with a `: ping` comment every `heartbeat`, and tells `source` what the writer
+    /// has taken; `onEnd` runs when the stream ends or the client goes away (the next write fails). A source that
+    /// overflows (its client does not read) ends the response at once, a write waiting on the socket included, and
+    /// so closes the connection.
+    static func sseBody(_ source: BoundedFrameStream, heartbeat: Duration,
                         onEnd: (@Sendable () async -> Void)?) -> ResponseBody {
         ResponseBody { writer in
-            let (merged, continuation) = AsyncStream<ByteBuffer>.makeStream()
-            let forward = Task {
-                do { for try await chunk in source { continuation.yield(ByteBuffer(bytes: chunk)) } } catch {}
-                continuation.finish()
-            }
-            let pinger = Task {
-                while !Task.isCancelled {
-                    do { try await Task.sleep(for: heartbeat) } catch { break }
-                    continuation.yield(ByteBuffer(string: ": ping\n\n"))
-                }
-            }
-            defer {
-                forward.cancel()
-                pinger.cancel()
-            }
+            // Frames with the bytes to report taken once written (0 for pings), in the order they come.
+            let (merged, continuation) = AsyncStream<(ByteBuffer, Int)>.makeStream()
+            let output = WriterBox(writer)
             do {
-                for await chunk in merged { try await writer.write(chunk) }
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask {  // frames; throws BoundedFrameStream.Overflow when the client does not read
+                        defer { continuation.finish() }
+                        for try await frame in source { continuation.yield((ByteBuffer(bytes: frame), frame.count)) }
+                        return false
+                    }
+                    group.addTask {  // heartbeats
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: heartbeat)
+                            continuation.yield((ByteBuffer(string: ": ping\n\n"), 0))
+                        }
+                        return false
+                    }
+                    group.addTask {  // the writer: true once everything is written
+                        for await (chunk, count) in merged {
+                            try await output.writer.write(chunk)
+                            source.taken(count)
+                        }
+                        return true
+                    }
+                    while let written = try await group.next(), !written {}
+                    group.cancelAll()
+                }
             } catch {
                 await onEnd?()
                 throw error
@@ -415,6 +439,13 @@ public final class MCPHTTPHandler: Sendable {
             try await writer.finish(nil)
         }
     }
+}
+
+/// The response body writer, for the task of ``MCPHTTPHandler/sseBody(_:heartbeat:onEnd:)`` that alone writes with it
+/// (in a task of its own so that a write waiting on a client that does not read can be cancelled).
+final class WriterBox: @unchecked Sendable {
+    var writer: any ResponseBodyWriter
+    init(_ writer: any ResponseBodyWriter) { self.writer = writer }
 }
 
 enum BodyRead: Sendable {

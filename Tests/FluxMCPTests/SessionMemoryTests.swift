@@ -53,19 +53,45 @@ struct SessionMemoryTests {
         defer { server.stop() }
         let pid = server.process.processIdentifier
         try await Self.upload(Self.bigDocument(name: "big_legacy", bytes: 900_000), port: port)
+        try await Self.upload(Self.bigDocument(name: "small_legacy", bytes: 200_000), port: port)
+        let http = RawHTTP(port: port)
+        /// Opens GET /sse and reads its endpoint; returns the connection and the endpoint.
+        func open() async throws -> (OpenConnection, String) {
+            let stream = try OpenConnection(port: port, request: http.request("GET", "/sse", headers: ["Accept": "text/event-stream", "Connection": "keep-alive"]))
+            await stream.read(timeout: Deadline.event) { $0.contains("event: endpoint\ndata: ") && $0.contains("\n\n") }
+            let endpoint = try #require(stream.body.split(separator: "\n").first { $0.hasPrefix("data: /messages") }?.dropFirst(6))
+            return (stream, String(endpoint))
+        }
+        func post(_ message: String, to endpoint: String) async throws -> Int {
+            try await http.send(http.request("POST", endpoint, headers: StreamableClient.jsonHeaders, body: Data(message.utf8))).status
+        }
+        func details(_ workflow: String, id: Int) -> String {
+            HostileMessages.json(["jsonrpc": "2.0", "id": id, "method": "tools/call",
+                                  "params": ["name": "get_workflow_details", "arguments": ["workflow_name": workflow]]])
+        }
+        let initialized = #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
+
+        // A client that reads gets answers larger than the limit, one after another: only the unsent bytes count.
+        let (reader, readerEndpoint) = try await open()
+        func messages() -> Int { reader.body.components(separatedBy: "event: message\n").count - 1 }
+        #expect(try await post(HostileMessages.initialize, to: readerEndpoint) == 202)
+        await reader.read(timeout: Deadline.event) { $0.components(separatedBy: "event: message\n").count - 1 >= 1 }
+        #expect(try await post(initialized, to: readerEndpoint) == 202)
+        for i in 0..<3 {
+            #expect(try await post(details("small_legacy", id: 10 + i), to: readerEndpoint) == 202)
+            await reader.read(timeout: Deadline.event) { $0.components(separatedBy: "event: message\n").count - 1 >= 2 + i }
+        }
+        #expect(messages() == 4, "the reading client got every answer")
+        let answer = reader.body.components(separatedBy: "event: message\n").last ?? ""
+        #expect(answer.utf8.count > limit && answer.contains("small_legacy"), "each answer is larger than the limit")
+        #expect(try await post(#"{"jsonrpc":"2.0","id":99,"method":"ping"}"#, to: readerEndpoint) == 202, "and its session lives on")
         let before = Self.memory(pid)
 
         // The attack as found: open GET /sse, read the endpoint, then never read again while answers pile up.
-        let http = RawHTTP(port: port)
-        let stream = try OpenConnection(port: port, request: http.request("GET", "/sse", headers: ["Accept": "text/event-stream", "Connection": "keep-alive"]))
-        await stream.read(timeout: Deadline.event) { $0.contains("event: endpoint\ndata: ") && $0.contains("\n\n") }
-        let endpoint = try #require(stream.body.split(separator: "\n").first { $0.hasPrefix("data: /messages") }?.dropFirst(6))
+        let (stream, endpoint) = try await open()
         let sessionID = try #require(endpoint.split(separator: "=").last.map(String.init))
-        func post(_ message: String) async throws -> Int {
-            try await http.send(http.request("POST", String(endpoint), headers: StreamableClient.jsonHeaders, body: Data(message.utf8))).status
-        }
-        #expect(try await post(HostileMessages.initialize) == 202)
-        #expect(try await post(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#) == 202)
+        #expect(try await post(HostileMessages.initialize, to: endpoint) == 202)
+        #expect(try await post(initialized, to: endpoint) == 202)
 
         // Each answer is about 2 MB; 100 of them held would be far past the memory bound. The calls are spaced a
         // little so that the server answers them about as they come (the pause is pacing, not a verdict).
@@ -73,9 +99,7 @@ struct SessionMemoryTests {
         var accepted = 0
         var refused: Int?
         for i in 0..<calls {
-            let status = try await post(HostileMessages.json([
-                "jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
-                "params": ["name": "get_workflow_details", "arguments": ["workflow_name": "big_legacy"]]]))
+            let status = try await post(details("big_legacy", id: 10 + i), to: endpoint)
             if status == 202 {
                 accepted += 1
                 try await Task.sleep(for: .milliseconds(50))
@@ -107,7 +131,7 @@ struct SessionMemoryTests {
 
     @Test("a streamable-HTTP session stores at most mcp.max_stored_event_bytes of events for Last-Event-ID")
     func storedEventsAreBoundedInBytes() async throws {
-        let limit = 2 << 20
+        let limit = 4 << 20
         let (server, port) = try await FluxServerProcess.http(environment: ["FLUX_MCP__MAX_STORED_EVENT_BYTES": String(limit)])
         defer { server.stop() }
         let pid = server.process.processIdentifier
