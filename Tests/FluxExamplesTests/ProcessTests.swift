@@ -46,17 +46,19 @@ struct ProcessTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let ledger = dir.file("ledger.txt")
-        // The kill follows the third ledger line at once; the seven steps left take 3.5 s of sleep alone, so the
-        // child cannot finish between the look and the kill.
+        // The kill follows the third ledger line at once: a thread of its own, started with the child, watches the
+        // file (Swift's cooperative threads, which this test's awaits need, can be held by other tests for seconds).
+        // The seven steps left take 3.5 s of sleep alone, so the child cannot finish between the look and the kill.
         let steps = 10
         let input: JSONValue = ["steps": .int(steps), "ledger": .string(ledger), "delay": 0.5]
-        let child = try await spawnFluxExamples(["start", "--db", dir.databasePath, "ledger", input.canonicalJSON])
+        let runner = try await RunnerBinary.shared.url()
+        let child = try ChildProcess(executable: runner, arguments: ["start", "--db", dir.databasePath, "ledger", input.canonicalJSON])
+        let killing = KillWatch(child) { Self.ledgerLines(ledger).count >= 3 }
 
         #expect(await eventually { child.lines.first != nil || !child.process.isRunning })
         let id = try #require(child.lines.first.flatMap { try? JSONValue(parsing: $0) }?["execution_id"]?.stringValue,
                               "start prints the execution id first; stderr: \(child.standardError)")
-        #expect(await eventually { Self.ledgerLines(ledger).count >= 3 || !child.process.isRunning })
-        child.kill()
+        #expect(await killing.result(), "the ledger never had 3 lines; stderr: \(child.standardError)")
         try await child.waitForExit()
         #expect(child.process.terminationReason == .uncaughtSignal, "killed before it finished; stderr: \(child.standardError)")
 
@@ -184,6 +186,33 @@ struct ProcessTests {
     static func ledgerLines(_ path: String) -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
+/// Sends SIGKILL to a child as soon as a condition holds, from a thread of its own that looks every millisecond from
+/// the moment it is made (at most ``Deadline/event``; the child is killed then too).
+final class KillWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var held: Bool?
+
+    init(_ child: ChildProcess, once condition: @escaping @Sendable () -> Bool) {
+        Thread.detachNewThread { [self] in
+            let deadline = ContinuousClock.now + Deadline.event
+            var holds = condition()
+            while !holds, child.process.isRunning, ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.001)
+                holds = condition()
+            }
+            child.kill()
+            lock.withLock { held = holds }
+        }
+    }
+
+    /// Waits until the child was killed; answers whether the condition held by then.
+    func result() async -> Bool {
+        while true {
+            if let held = lock.withLock({ held }) { return held }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }
 #endif

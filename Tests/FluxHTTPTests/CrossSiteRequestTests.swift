@@ -163,7 +163,7 @@ import Glibc
         try await server.stop()
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(Deadline.wholeTest))
     func listeningOnEveryInterfaceWithoutATokenWarns() async throws {
         let open = try await WildcardServer.start(environment: [:])
         defer { open.kill() }
@@ -204,27 +204,29 @@ final class WildcardServer: @unchecked Sendable {
         server.process.currentDirectoryURL = server.directory
         server.process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FLUX_") }.merging(environment) { $1 }
         server.log.capture(standardErrorOf: server.process)
-        try server.process.run()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let range = server.stderr.range(of: "listening on http://0.0.0.0:"),
-               let port = Int(server.stderr[range.upperBound...].prefix { $0.isNumber }) {
-                server.port = port
-                return server
+        return try await StartGate.starting {
+            try server.process.run()
+            let deadline = ContinuousClock.now + Deadline.startUp
+            while ContinuousClock.now < deadline {
+                if let range = server.stderr.range(of: "listening on http://0.0.0.0:"),
+                   let port = Int(server.stderr[range.upperBound...].prefix { $0.isNumber }) {
+                    server.port = port
+                    return server
+                }
+                if !server.process.isRunning { throw TestFailure("flux start server exited: \(server.stderr)") }
+                try await Task.sleep(for: .milliseconds(20))
             }
-            if !server.process.isRunning { throw TestFailure("flux start server exited: \(server.stderr)") }
-            try await Task.sleep(for: .milliseconds(20))
+            server.kill()
+            throw TestFailure("flux start server --host 0.0.0.0 did not report its address within \(Deadline.startUp): \(server.stderr)")
         }
-        server.kill()
-        throw TestFailure("flux start server --host 0.0.0.0 did not report its address: \(server.stderr)")
     }
 
     /// SIGTERM, then the exit status.
     func stop() async throws -> Int32 {
         process.terminate()
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + Deadline.exit
         while process.isRunning {
-            if ContinuousClock.now > deadline { kill(); throw TestFailure("no exit after SIGTERM: \(stderr)") }
+            if ContinuousClock.now > deadline { kill(); throw TestFailure("no exit within \(Deadline.exit) of SIGTERM: \(stderr)") }
             try await Task.sleep(for: .milliseconds(10))
         }
         return process.terminationStatus

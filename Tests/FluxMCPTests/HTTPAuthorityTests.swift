@@ -46,11 +46,10 @@ struct HTTPAuthorityTests {
         }
     }
 
-    @Test("bound to every interface without a token: a warning, and Host is still checked", .timeLimit(.minutes(1)))
+    @Test("bound to every interface without a token: a warning, and Host is still checked", .timeLimit(Deadline.wholeTest))
     func wildcardBind() async throws {
-        let server = try FluxServerProcess(arguments: ["--transport", "streamable-http", "--host", "0.0.0.0", "--port", "0"])
+        let server = try await Self.wildcardServer()
         defer { server.stop() }
-        try await server.stderr.wait(timeout: .seconds(60), "the listening line") { $0.contains { $0.contains("listening on http://") } }
         let log = server.stderr.lines.joined(separator: "\n")
         #expect(log.contains("every interface"), "\(log)")
         #expect(log.contains("mcp.auth_token"), "\(log)")
@@ -69,11 +68,27 @@ struct HTTPAuthorityTests {
         }
         #expect(await server.terminate())
 
-        let guarded = try FluxServerProcess(arguments: ["--transport", "streamable-http", "--host", "0.0.0.0", "--port", "0"],
-                                            environment: ["FLUX_MCP__AUTH_TOKEN": "s3cret"])
+        let guarded = try await Self.wildcardServer(environment: ["FLUX_MCP__AUTH_TOKEN": "s3cret"])
         defer { guarded.stop() }
-        try await guarded.stderr.wait(timeout: .seconds(60), "the listening line") { $0.contains { $0.contains("listening on http://") } }
         #expect(!guarded.stderr.lines.contains { $0.contains("every interface") }, "\(guarded.stderr.lines)")
         #expect(await guarded.terminate())
+    }
+
+    /// `flux start mcp` on streamable HTTP bound to every interface, once it says where it listens (at most
+    /// ``Deadline/startUp``, counted once ``StartGate`` lets it start).
+    static func wildcardServer(environment: [String: String] = [:]) async throws -> FluxServerProcess {
+        try await StartGate.starting {
+            let server = try FluxServerProcess(arguments: ["--transport", "streamable-http", "--host", "0.0.0.0", "--port", "0"],
+                                               environment: environment)
+            do {
+                try await server.stderr.wait(timeout: Deadline.startUp, "the listening line") { lines in
+                    lines.contains { $0.contains("listening on http://") } || !server.process.isRunning
+                }
+            } catch {
+                server.stop()
+                throw TestFailure("flux start mcp did not say where it listens within \(Deadline.startUp); stderr: \(server.stderr.text)")
+            }
+            return server
+        }
     }
 }

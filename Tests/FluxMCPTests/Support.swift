@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,6 +23,8 @@ enum Deadline {
     static let exit: Duration = .seconds(120)
     /// A program run to its end (the Python client's whole scenario).
     static let program: Duration = .seconds(900)
+    /// A whole test that runs real processes: only a hang reaches it.
+    static let wholeTest: TimeLimitTrait.Duration = .minutes(30)
 }
 
 /// Child servers of this test target that start at the same time: with every test running in parallel on a small

@@ -53,6 +53,10 @@ struct Finished: Sendable {
 }
 
 /// Runs a program to its end with a time limit (the child is killed past it), reading both pipes as it goes.
+///
+/// The pipes are read on threads of their own and the exit is polled: a harness runs for minutes, and a blocking read
+/// on one of Swift's cooperative threads (as many as the machine has cores, shared by every test of the process) would
+/// hold it that long, starving the other tests' waits.
 func runToEnd(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: URL? = nil,
               timeout: Duration) async throws -> Finished {
     let process = Process()
@@ -70,12 +74,19 @@ func runToEnd(_ executable: String, _ arguments: [String], environment: [String:
         try await Task.sleep(for: timeout)
         kill(pid, SIGKILL)
     }
-    async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-    async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+    async let stdout = readToEnd(out.fileHandleForReading)
+    async let stderr = readToEnd(err.fileHandleForReading)
     let (o, e) = await (stdout, stderr)
-    process.waitUntilExit()
+    while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
     watchdog.cancel()
     return Finished(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// Everything `handle` gives until its end, read on a thread of its own.
+func readToEnd(_ handle: FileHandle) async -> Data {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: handle.readDataToEndOfFile()) }
+    }
 }
 
 /// The environment of this process without FLUX_* settings (tests set their own).

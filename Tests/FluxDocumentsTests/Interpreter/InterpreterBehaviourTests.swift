@@ -317,7 +317,7 @@ struct InterpreterBehaviourTests {
         let counter = Counter()
         let text = doc("""
               - id: both
-                timeout: 10s
+                timeout: 1h
                 parallel:
                   - id: left
                     task: count
