@@ -77,7 +77,9 @@ import Testing
     }
 
     /// A bounded property-based run of schemathesis against a live server with a workflow, admin routes and auth:
-    /// no 5xx, statuses, content types, headers and bodies as described, 405 for undeclared methods.
+    /// no 5xx, statuses, content types, headers and bodies as described, 405 for undeclared methods. One worker:
+    /// schemathesis's generation (hypothesis) is not thread-safe, and two workers failed now and then with
+    /// "dictionary changed size during iteration" inside it, a verdict that depended on timing.
     @Test func schemathesisFindsNoServerErrorAndNoMismatch() async throws {
         let bin = try await Self.venvBin(packages: ["openapi-spec-validator", "schemathesis"], modules: "openapi_spec_validator, schemathesis")
         let server = try await ServerProcess(environment: [
@@ -92,7 +94,7 @@ import Testing
         let result = try await Self.run(bin.appendingPathComponent("schemathesis").path, [
             "run", server.baseURL.appendingPathComponent("openapi.json").absoluteString,
             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method",
-            "--phases", "examples,fuzzing", "--max-examples", "25", "--workers", "2", "--seed", "20261126",
+            "--phases", "examples,fuzzing", "--max-examples", "25", "--workers", "1", "--seed", "20261126",
             "--request-timeout", "300", "--no-color", "-H", "Authorization: Bearer admin-token",
         ], environment: environment, directory: server.directory)  // its .schemathesis/ cache stays out of the repository
         #expect(result.status == 0, "\(result.output)")
