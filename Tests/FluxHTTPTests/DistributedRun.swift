@@ -1,5 +1,8 @@
 import FluxCore
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// The distributed scenario of DistributedWorkersTests: real `flux start server` processes with
@@ -116,6 +119,10 @@ struct DistributedRun {
         }
 
         let plan = Self.plan()
+        // The victim is watched, and killed mid-run, from a thread of its own that starts before the first run: the
+        // test's own awaits run on Swift's cooperative threads, which other tests can hold for seconds, long enough for
+        // the whole run to end unseen.
+        let watch = VictimWatch(victim: workers[victim], server: servers[workerServers[victim]].baseURL, ledger: ledger)
         let ids = try await concurrently(Array(plan.enumerated()), width: 16) { i, item -> String in
             let body: JSONValue = item.workflow == "swift_report"
                 ? ["run": .string(item.run), "items": 3, "delay_ms": 15]
@@ -128,7 +135,8 @@ struct DistributedRun {
         }
         let planByID = Dictionary(uniqueKeysWithValues: zip(ids, plan))
 
-        let heldByVictim = try await killVictim(workers[victim], ledger: ledger)
+        let (heldByVictim, caught) = await watch.result()
+        #expect(caught, "\(names[victim]) never held an unfinished execution it had claimed: \(workers[victim].stderr)")
         let victimName = names[victim]
         let victimPID = String(workers[victim].pid)
 
@@ -229,49 +237,88 @@ struct DistributedRun {
             #expect(try await worker.stop() == 0, "\(worker.stderr)")
         }
     }
+}
 
-    /// Kills the victim with SIGKILL once some work is done and it holds an execution it has claimed and not finished
-    /// (as its server lists them); answers the executions its server listed for it.
-    ///
-    /// What the victim holds changes under the test's feet: it may finish an execution between the look and the kill.
-    /// So the victim is stopped (SIGSTOP) when it seems to hold one, looked at again while it cannot move, and killed
-    /// only if it still holds one; otherwise it goes on (SIGCONT) and the test looks again later.
-    func killVictim(_ victim: WorkerProcess, ledger: URL) async throws -> [String] {
-        let itsServer = servers[workerServers[self.victim]]
-        func held() async throws -> [String] {
-            let listed = try await itsServer.get("/workers").json["workers"]?.arrayValue ?? []
+/// Kills a worker with SIGKILL once some work is done (60 ledger lines) and it holds an execution it has claimed and
+/// cannot finish without running at least two more tasks, as its server lists them; answers the executions its server
+/// listed for it, and whether it held such a one.
+///
+/// It looks from a thread of its own, with blocking requests, every 20 ms. What the victim holds changes under the
+/// watcher's feet: it may finish an execution between the look and the kill. So the victim is stopped (SIGSTOP) when it
+/// seems to hold one, looked at again while it cannot move, and killed only if it still holds one; otherwise it goes on
+/// (SIGCONT) and the watcher looks again. A checkpoint the victim sent just before it stopped may still land: it
+/// carries at most the completion of the tasks that ran at once (a map's items), never the tasks after them, hence
+/// "two more tasks" (doc_ledger and swift_report with at most one task completed). Past ``Deadline/event`` it is
+/// killed all the same.
+final class VictimWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcome: (held: [String], caught: Bool)?
+
+    init(victim: WorkerProcess, server: URL, ledger: URL) {
+        Thread.detachNewThread { [self] in
+            let result = Self.watch(victim, server: server, ledger: ledger)
+            lock.withLock { outcome = result }
+        }
+    }
+
+    /// Waits until the victim was killed.
+    func result() async -> (held: [String], caught: Bool) {
+        while true {
+            if let outcome = lock.withLock({ outcome }) { return outcome }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private static func watch(_ victim: WorkerProcess, server: URL, ledger: URL) -> (held: [String], caught: Bool) {
+        func held() -> [String] {
+            let listed = get(server.appendingPathComponent("workers"))["workers"]?.arrayValue ?? []
             return (listed.first { $0["name"] == .string(victim.name) }?["running_execution_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
+        }
+        // The list counts slots taken for claims still in flight, which another replica's worker may win: what counts
+        // is the victim's claim of one of them, recorded, so that there is something to take over.
+        func claimedAndUnfinished(_ ids: [String]) -> Bool {
+            for id in ids.prefix(8) {
+                let events = get(server.appendingPathComponent("executions/\(id)/events"))["events"]?.arrayValue ?? []
+                guard let workflow = events.first?["name"]?.stringValue, ["doc_ledger", "swift_report"].contains(workflow) else { continue }
+                let finished = events.contains { ["WORKFLOW_COMPLETED", "WORKFLOW_FAILED", "WORKFLOW_CANCELLED"].contains($0["type"]?.stringValue ?? "") }
+                let completedTasks = events.filter { $0["type"] == "TASK_COMPLETED" }.count
+                if !finished, completedTasks <= 1,
+                   events.last(where: { $0["type"] == "WORKFLOW_CLAIMED" })?["value"]?["worker"] == .string(victim.name) { return true }
+            }
+            return false
         }
         var holding: [String] = []
         let deadline = ContinuousClock.now + Deadline.event
         while ContinuousClock.now < deadline {
             let lines = (try? String(contentsOf: ledger, encoding: .utf8))?.split(separator: "\n").count ?? 0
-            holding = try await held()
-            // The list counts slots taken for claims still in flight, which another replica's worker may win: what
-            // counts is the victim's claim of one of them, recorded, so that there is something to take over.
-            if lines >= 60, try await claimedAndUnfinished(holding, by: victim.name, on: itsServer) {
-                victim.kill(SIGSTOP)
-                holding = try await held()
-                if try await claimedAndUnfinished(holding, by: victim.name, on: itsServer) {
-                    victim.kill()
-                    return holding
+            if lines >= 60 {
+                holding = held()
+                if claimedAndUnfinished(holding) {
+                    victim.kill(SIGSTOP)
+                    holding = held()
+                    if claimedAndUnfinished(holding) {
+                        victim.kill()
+                        return (holding, true)
+                    }
+                    victim.kill(SIGCONT)
                 }
-                victim.kill(SIGCONT)
             }
-            try await Task.sleep(for: .milliseconds(20))
+            Thread.sleep(forTimeInterval: 0.02)
         }
-        Issue.record("\(victim.name) never held an unfinished execution it had claimed: \(victim.stderr)")
         victim.kill()
-        return holding
+        return (holding, false)
     }
 
-    /// True when `worker` is the last to have claimed one of `ids` and that execution has not finished.
-    func claimedAndUnfinished(_ ids: [String], by worker: String, on server: ServerProcess) async throws -> Bool {
-        for id in ids.prefix(8) {
-            let events = try await server.get("/executions/\(id)/events").json["events"]?.arrayValue ?? []
-            let finished = events.contains { ["WORKFLOW_COMPLETED", "WORKFLOW_FAILED", "WORKFLOW_CANCELLED"].contains($0["type"]?.stringValue ?? "") }
-            if !finished, events.last(where: { $0["type"] == "WORKFLOW_CLAIMED" })?["value"]?["worker"] == .string(worker) { return true }
-        }
-        return false
+    /// A GET answered as JSON (null when it fails), waited for on this thread.
+    private static func get(_ url: URL) -> JSONValue {
+        final class Box: @unchecked Sendable { var data: Data? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        ServerProcess.session.dataTask(with: url) { data, _, _ in
+            box.data = data
+            done.signal()
+        }.resume()
+        done.wait()
+        return box.data.flatMap { try? JSONValue(parsing: $0) } ?? .null
     }
 }
