@@ -43,7 +43,8 @@ public struct FluxEnvironment: Sendable {
                 mapConcurrency: configuration.executor.mapConcurrency,
                 leaseDuration: .milliseconds(Int(configuration.workers.leaseTimeout * 1000)),
                 maxConcurrentExecutions: configuration.executor.maxConcurrentExecutions,
-                maxMapItems: configuration.executor.maxMapItems, maxRecordedBytes: configuration.executor.maxRecordedBytes),
+                maxMapItems: configuration.executor.maxMapItems, maxRecordedBytes: configuration.executor.maxRecordedBytes,
+                callLimits: CallLimits(maxDepth: configuration.executor.maxCallDepth, maxDescendants: configuration.executor.maxDescendants)),
             logger: logger)
         return FluxEnvironment(configuration: configuration, store: store, engine: engine, vault: vault, secrets: secrets)
     }

@@ -86,6 +86,10 @@ final class CountingStore: FluxStore, Sendable {
     func setSealedSecret(_ secret: SealedSecret, name: String) async throws { try await base.setSealedSecret(secret, name: name) }
     func deleteSecret(name: String) async throws -> Bool { try await base.deleteSecret(name: name) }
     func secretNames() async throws -> [String] { try await base.secretNames() }
+    func lineage(executionID: String) async throws -> CallLineage? { try await base.lineage(executionID: executionID) }
+    func recordLineage(_ lineage: CallLineage, maxDescendants: Int) async throws -> Bool {
+        try await base.recordLineage(lineage, maxDescendants: maxDescendants)
+    }
 }
 
 /// A store that keeps nothing: writes succeed at once, reads find nothing. With it the benchmark measures the
@@ -120,4 +124,6 @@ final class DiscardingStore: FluxStore, Sendable {
     func setSealedSecret(_ secret: SealedSecret, name: String) async throws {}
     func deleteSecret(name: String) async throws -> Bool { false }
     func secretNames() async throws -> [String] { [] }
+    func lineage(executionID: String) async throws -> CallLineage? { nil }
+    func recordLineage(_ lineage: CallLineage, maxDescendants: Int) async throws -> Bool { true }
 }

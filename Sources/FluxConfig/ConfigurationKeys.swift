@@ -246,6 +246,12 @@ enum ConfigurationKeys {
         ConfigurationKey("executor.max_recorded_bytes", \.executor.maxRecordedBytes) { p, r throws(ConfigurationError) in
             try p.integer(r, minimum: 1_024)
         },
+        ConfigurationKey("executor.max_call_depth", \.executor.maxCallDepth) { p, r throws(ConfigurationError) in
+            try p.integer(r, minimum: 1)
+        },
+        ConfigurationKey("executor.max_descendants", \.executor.maxDescendants) { p, r throws(ConfigurationError) in
+            try p.integer(r, minimum: 1)
+        },
     ]
 
     static let byName: [String: ConfigurationKey] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

@@ -10,7 +10,7 @@ import Synchronization
 /// their client reaches its limit and each is looked up.
 ///
 /// ```swift
-/// let slot = try await limits.reserveExecution(client: context.clientKey, store: service.store)
+/// let slot = try await limits.reserveExecution(client: context.clientKey, store: service.store, engine: service.engine)
 /// defer { limits.release(slot) }
 /// let snapshot = try await service.run(...)
 /// limits.started(snapshot.record.id, slot: slot)
@@ -83,10 +83,13 @@ final class ClientLimits: Sendable {
         state.withLock { $0.openStreams = max(0, $0.openStreams - 1) }
     }
 
-    /// Holds a place for one more execution of `client`, after forgetting those that have finished or paused.
-    func reserveExecution(client: String, store: any FluxStore) async throws -> Slot {
+    /// Holds a place for one more execution of `client`, after forgetting those that have finished or paused. The
+    /// children that `call`s of the client's executions run in `engine` count too.
+    func reserveExecution(client: String, store: any FluxStore, engine: FluxEngine) async throws -> Slot {
         let slot = Slot(client: client, token: "reserved:" + UUID().uuidString)
-        if let admitted = admit(slot) { return admitted }
+        let held = state.withLock { $0.executions[client] ?? [] }
+        let children = held.isEmpty ? 0 : await engine.runningDescendants(ofRoots: held)
+        if let admitted = admit(slot, children: children) { return admitted }
         // At the limit: drop what has settled since, then try again.
         let tracked = state.withLock { $0.executions[client] ?? [] }
         var settled: Set<String> = []
@@ -97,14 +100,14 @@ final class ClientLimits: Sendable {
         state.withLock { state in
             for id in settled { state.forget(id) }
         }
-        if let admitted = admit(slot) { return admitted }
-        throw APIError.tooManyRequests("this client has \(maxExecutionsPerClient) unfinished executions, the limit of "
-            + "security.max_executions_per_client; wait for some to finish")
+        if let admitted = admit(slot, children: children) { return admitted }
+        throw APIError.tooManyRequests("this client has \(maxExecutionsPerClient) unfinished executions (children of calls "
+            + "included), the limit of security.max_executions_per_client; wait for some to finish")
     }
 
-    private func admit(_ slot: Slot) -> Slot? {
+    private func admit(_ slot: Slot, children: Int) -> Slot? {
         state.withLock { state in
-            guard state.executions[slot.client, default: []].count < maxExecutionsPerClient else { return nil }
+            guard state.executions[slot.client, default: []].count + children < maxExecutionsPerClient else { return nil }
             state.executions[slot.client, default: []].insert(slot.token)
             return slot
         }

@@ -381,11 +381,11 @@ enum OpenAPI {
           "parameters": [{"$ref": "#/components/parameters/WorkerName"}],
           "post": {
             "tags": ["workers"], "operationId": "placeChildExecution", "summary": "Where a child execution (a call step) of a workflow on this worker runs",
-            "description": "here: the worker runs it (its engine creates it with POST /workers/{name}/executions if it does not exist); elsewhere: the server has queued it for a worker that meets its workflow's needs, and the caller waits for its end.",
+            "description": "here: the worker runs it (its engine creates it with POST /workers/{name}/executions if it does not exist); elsewhere: the server has queued it for a worker that meets its workflow's needs, and the caller waits for its end; refused: the call would pass executor.max_call_depth or executor.max_descendants (error says which) and fails. The child id must be the one the call derives, the worker must hold the parent, and a parent being cancelled starts no child (409).",
             "security": [{"workerSession": []}],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"workflow": {"type": "string"}, "input": {}, "execution_id": {"type": "string"}}, "required": ["workflow", "execution_id"]}}}},
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"workflow": {"type": "string"}, "input": {}, "execution_id": {"type": "string"}, "parent_execution_id": {"type": "string"}, "task_id": {"type": "string"}}, "required": ["workflow", "execution_id", "parent_execution_id", "task_id"]}}}},
             "responses": {
-              "200": {"description": "The placement", "content": {"application/json": {"schema": {"type": "object", "properties": {"placement": {"type": "string", "enum": ["here", "elsewhere"]}, "state": {"$ref": "#/components/schemas/State"}}, "required": ["placement"]}}}},
+              "200": {"description": "The placement", "content": {"application/json": {"schema": {"type": "object", "properties": {"placement": {"type": "string", "enum": ["here", "elsewhere", "refused"]}, "state": {"$ref": "#/components/schemas/State"}, "error": {"type": "object", "properties": {"setting": {"type": "string"}, "message": {"type": "string"}}}}, "required": ["placement"]}}}},
               "400": {"$ref": "#/components/responses/Error"},
               "401": {"$ref": "#/components/responses/Error"},
               "404": {"$ref": "#/components/responses/Error"},

@@ -69,7 +69,7 @@ struct Routes: Sendable {
         if mode == .stream { try limits.openStream() }
         var streaming = false
         defer { if mode == .stream, !streaming { limits.closeStream() } }
-        let slot = try await limits.reserveExecution(client: context.clientKey, store: service.store)
+        let slot = try await limits.reserveExecution(client: context.clientKey, store: service.store, engine: service.engine)
         defer { limits.release(slot) }
         switch mode {
         case .sync:
@@ -99,7 +99,7 @@ struct Routes: Sendable {
         if mode == .stream { try limits.openStream() }
         var streaming = false
         defer { if mode == .stream, !streaming { limits.closeStream() } }
-        let slot = try await limits.reserveExecution(client: context.clientKey, store: service.store)
+        let slot = try await limits.reserveExecution(client: context.clientKey, store: service.store, engine: service.engine)
         defer { limits.release(slot) }
         switch mode {
         case .sync:

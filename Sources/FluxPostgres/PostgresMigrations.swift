@@ -143,6 +143,19 @@ enum PostgresMigrations {
         Migration(identifier: "v4_secret_grants", statements: [
             "ALTER TABLE secrets ADD COLUMN workflows TEXT",
         ]),
+        // Where each child execution of a `call` sits in its tree (CallLineage); roots have no row.
+        Migration(identifier: "v5_call_lineage", statements: [
+            """
+            CREATE TABLE call_lineage (
+                execution_id TEXT NOT NULL PRIMARY KEY,
+                parent_id TEXT NOT NULL,
+                root_id TEXT NOT NULL,
+                depth INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX call_lineage_root ON call_lineage (root_id)",
+            "CREATE INDEX call_lineage_parent ON call_lineage (parent_id)",
+        ]),
     ]
 
     /// Creates the schema if configured, then applies the migrations that have not run yet.

@@ -100,6 +100,7 @@ public final class FluxService: Sendable {
                     + "reveal it, so only the operator may register such a document: \(caller.howToBeTrusted). Nothing was registered.")
             }
         }
+        try await refuseCallCycles(documents, sourceName: sourceName)
         var results: [JSONValue] = []
         do {
             for document in documents {
@@ -112,6 +113,33 @@ public final class FluxService: Sendable {
             throw ServiceError.wrap(error)
         }
         return results
+    }
+
+    /// Refuses a document whose `call:` steps lead back to its own workflow (through the other workflows of the
+    /// same text, then the catalog's latest versions): such a run would call until `executor.max_call_depth` stopped
+    /// it. The error names the call step that starts the cycle and the cycle itself.
+    private func refuseCallCycles(_ documents: [WorkflowDocument], sourceName: String) async throws(ServiceError) {
+        let uploaded = Dictionary(documents.map { ($0.name, $0.calls.map(\.workflow)) }, uniquingKeysWith: { _, last in last })
+        let store = self.store
+        for document in documents where !document.calls.isEmpty {
+            let cycle: (site: CallSite, path: [String])?
+            do {
+                cycle = try await document.callCycle { name in
+                    if let calls = uploaded[name] { return calls }
+                    guard let stored = try await store.workflow(name: name, version: nil), stored.kind == .document else { return nil }
+                    let parsed = try? DocumentParser.parse(text: stored.source, sourceName: name).first { $0.name == name }
+                    return parsed?.calls.map(\.workflow)
+                }
+            } catch {
+                throw ServiceError.wrap(error)
+            }
+            guard let cycle else { continue }
+            let problem = DocumentError(
+                file: sourceName, line: cycle.site.location.line, column: cycle.site.location.column, path: cycle.site.location.path,
+                message: "the calls \(cycle.path.joined(separator: " → ")) form a cycle: each run would start another until "
+                    + "executor.max_call_depth stopped it; call a workflow that does not lead back to \(document.name)")
+            throw ServiceError(.invalidDocument, problem.description)
+        }
     }
 
     /// The latest version of every workflow.

@@ -98,6 +98,21 @@ enum StoreMigrations {
             try db.execute(sql: "ALTER TABLE secrets ADD COLUMN workflows TEXT")
         }
 
+        migrator.registerMigration("v5_call_lineage") { db in
+            // Where each child execution of a `call` sits in its tree (CallLineage): the limits on depth and on
+            // descendants per root read it. Roots have no row.
+            try db.execute(sql: """
+                CREATE TABLE call_lineage (
+                    execution_id TEXT NOT NULL PRIMARY KEY,
+                    parent_id TEXT NOT NULL,
+                    root_id TEXT NOT NULL,
+                    depth INTEGER NOT NULL
+                );
+                CREATE INDEX call_lineage_root ON call_lineage (root_id);
+                CREATE INDEX call_lineage_parent ON call_lineage (parent_id);
+                """)
+        }
+
         return migrator
     }()
 

@@ -12,13 +12,18 @@ extension ServerBackedStore {
     /// ```
     func placeChild(_ call: ChildCall) async throws -> ExecutionSnapshot? {
         let executionID = call.childID
-        let body: JSONValue = ["workflow": .string(call.workflowName), "input": call.input, "execution_id": .string(executionID)]
+        let body: JSONValue = ["workflow": .string(call.workflowName), "input": call.input, "execution_id": .string(executionID),
+                               "parent_execution_id": .string(call.parentID), "task_id": .string(call.callTaskID)]
         let answer = try await retryingWhileUnreachable("placing child execution \(executionID)") {
             do {
                 return try await connection.call("POST", connection.workerPath("children"), body: body)
             } catch WorkerError.notFound {
                 throw EngineError.workflowNotFound(call.workflowName)
             }
+        }
+        if answer["placement"]?.stringValue == "refused" {
+            throw ExecutionLimitExceeded(setting: answer["error"]?["setting"]?.stringValue ?? "executor",
+                                         message: answer["error"]?["message"]?.stringValue ?? "the server refused the call")
         }
         guard answer["placement"]?.stringValue == "elsewhere" else { return nil }
         connection.logger.info("child execution \(executionID) (\(call.workflowName)) runs on another worker; waiting for it")

@@ -55,7 +55,8 @@ public struct FluxWorker: Service {
                 mapConcurrency: configuration.executor.mapConcurrency,
                 leaseDuration: .milliseconds(Int(registered.leaseTimeout * 1000)),
                 maxConcurrentExecutions: options.concurrency,
-                maxMapItems: configuration.executor.maxMapItems, maxRecordedBytes: configuration.executor.maxRecordedBytes),
+                maxMapItems: configuration.executor.maxMapItems, maxRecordedBytes: configuration.executor.maxRecordedBytes,
+                callLimits: CallLimits(maxDepth: configuration.executor.maxCallDepth, maxDescendants: configuration.executor.maxDescendants)),
             ownerID: connection.owner, logger: logger)
         for definition in swiftWorkflows { await engine.register(definition) }
         let security = configuration.security

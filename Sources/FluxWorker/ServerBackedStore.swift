@@ -211,4 +211,14 @@ final class ServerBackedStore: FluxStore, Sendable {
     }
 
     func secretNames() async throws -> [String] { [] }
+
+    // MARK: - Call lineage (the server admits a worker's calls when the worker asks where a child runs)
+
+    func lineage(executionID: String) async throws -> CallLineage? {
+        throw StoreError.unavailable("a remote worker's calls are admitted by its server (POST /workers/{name}/children)")
+    }
+
+    func recordLineage(_ lineage: CallLineage, maxDescendants: Int) async throws -> Bool {
+        throw StoreError.unavailable("a remote worker's calls are admitted by its server (POST /workers/{name}/children)")
+    }
 }

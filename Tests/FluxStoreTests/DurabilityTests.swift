@@ -47,7 +47,7 @@ struct DurabilityTests {
         #expect(rows == Self.allMigrations.count)
     }
 
-    static let allMigrations = ["v1_initial_schema", "v2_index_only_unsettled_states", "v3_workers", "v4_secret_grants"]
+    static let allMigrations = ["v1_initial_schema", "v2_index_only_unsettled_states", "v3_workers", "v4_secret_grants", "v5_call_lineage"]
 
     /// Finished executions are most rows and are never looked up by state in a hurry: only unsettled ones
     /// are indexed by state, and the store's recovery query can use that partial index.

@@ -1,6 +1,7 @@
 /// Bounds how many background executions run at once in one engine; the others wait their turn in
-/// the order they were started.
+/// the order they were started. Children of `call`s hold places too (``occupying(_:)``) but never wait for one.
 actor ExecutionLimiter {
+    /// Free places; negative while children hold more places than the limit.
     private var available: Int
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
@@ -17,9 +18,10 @@ actor ExecutionLimiter {
     }
 
     func release() {
-        if waiters.isEmpty {
-            available += 1
-        } else {
+        available += 1
+        // A place freed while children held more than the limit goes to nobody until the count is back under it.
+        if available > 0, !waiters.isEmpty {
+            available -= 1
             waiters.removeFirst().resume()
         }
     }
@@ -35,5 +37,22 @@ actor ExecutionLimiter {
             release()
             throw error
         }
+    }
+
+    /// Runs `body` (a child of `call`) holding a place without waiting for one, past the limit if need be.
+    nonisolated func occupying<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+        await take()
+        do {
+            let value = try await body()
+            await release()
+            return value
+        } catch {
+            await release()
+            throw error
+        }
+    }
+
+    private func take() {
+        available -= 1
     }
 }

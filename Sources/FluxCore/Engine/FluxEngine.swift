@@ -16,15 +16,19 @@ public struct EngineConfiguration: Sendable {
     /// The most bytes one execution may record (its events' values, roughly as JSON); past it the execution fails
     /// (``ExecutionLimitExceeded``), so that a small input cannot make one execution fill the store.
     public var maxRecordedBytes: Int
+    /// How deep and how many the executions that `call`s start from one root may be.
+    public var callLimits: CallLimits
 
     public init(mapConcurrency: Int = 64, leaseDuration: Duration = .seconds(30), pollInterval: Duration = .milliseconds(100),
-                maxConcurrentExecutions: Int = 64, maxMapItems: Int = 100_000, maxRecordedBytes: Int = 64 << 20) {
+                maxConcurrentExecutions: Int = 64, maxMapItems: Int = 100_000, maxRecordedBytes: Int = 64 << 20,
+                callLimits: CallLimits = CallLimits()) {
         self.mapConcurrency = mapConcurrency
         self.leaseDuration = leaseDuration
         self.pollInterval = pollInterval
         self.maxConcurrentExecutions = maxConcurrentExecutions
         self.maxMapItems = maxMapItems
         self.maxRecordedBytes = maxRecordedBytes
+        self.callLimits = callLimits
     }
 }
 
@@ -51,6 +55,8 @@ public actor FluxEngine {
     private var childDelegate: (@Sendable (_ call: ChildCall) async throws -> ExecutionSnapshot?)?
     private var running: [String: Task<ExecutionSnapshot, any Error>] = [:]
     private var runtimes: [String: ExecutionRuntime] = [:]
+    /// Per root execution: its descendants running in this engine now (see ``runChild(_:)``).
+    private var runningDescendants: [String: Int] = [:]
     private var maintenance: Task<Void, Never>?
 
     public init(store: any FluxStore, secrets: (any SecretProvider)? = nil, configuration: EngineConfiguration = EngineConfiguration(),
@@ -535,14 +541,46 @@ public actor FluxEngine {
     }
 
     /// Runs (or finds, or finishes) the child execution of a `call`. A child run here is cancelled with its parent.
+    ///
+    /// A new child is admitted first (``CallLineage/admit(_:store:limits:)``: the call depth and the descendants of
+    /// its root are bounded), here or, for a worker, by its server when asked where the child runs. None is started
+    /// once the parent's cancellation is accepted. While it runs, the child holds one of the places of
+    /// `maxConcurrentExecutions`: it never waits for one (its parent holds a place already, and waiting could
+    /// deadlock), but the executions started in the background wait while children hold the places.
     func runChild(_ call: ChildCall) async throws -> ExecutionSnapshot {
+        if Task.isCancelled { throw CancellationError() }
+        if let parent = runtimes[call.parentID], await parent.cancelRequested { throw CancellationError() }
         if let childDelegate, let elsewhere = try await childDelegate(call) { return elsewhere }
         let childID = call.childID
-        if let existing = try await store.execution(id: childID) {
-            if existing.state.isTerminal || existing.state == .paused { return try await snapshot(executionID: childID) }
-            return try await execute(executionID: childID, cancelledWithCaller: true)
+        let existing = try await store.execution(id: childID)
+        if let existing, existing.state.isTerminal || existing.state == .paused { return try await snapshot(executionID: childID) }
+        // A worker's server admitted the child already (it answered the delegate); here the root is known only
+        // when this engine admits or finds the lineage itself.
+        var root: String?
+        if childDelegate == nil {
+            if existing == nil {
+                root = try await CallLineage.admit(call, store: store, limits: configuration.callLimits).rootID
+            } else {
+                root = try await store.lineage(executionID: childID)?.rootID
+            }
         }
-        return try await run(workflow: call.workflowName, version: nil, input: call.input, executionID: childID, cancelledWithCaller: true)
+        if let root { runningDescendants[root, default: 0] += 1 }
+        defer {
+            if let root {
+                runningDescendants[root, default: 1] -= 1
+                if runningDescendants[root] == 0 { runningDescendants[root] = nil }
+            }
+        }
+        return try await limiter.occupying {
+            if existing != nil { return try await self.execute(executionID: childID, cancelledWithCaller: true) }
+            return try await self.run(workflow: call.workflowName, version: nil, input: call.input, executionID: childID, cancelledWithCaller: true)
+        }
+    }
+
+    /// How many child executions of `call`s run in this engine under the given roots, for limits that count an
+    /// execution's children with it (`security.max_executions_per_client`).
+    public func runningDescendants(ofRoots roots: some Sequence<String>) -> Int {
+        roots.reduce(0) { $0 + (runningDescendants[$1] ?? 0) }
     }
 }
 

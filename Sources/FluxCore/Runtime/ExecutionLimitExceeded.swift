@@ -1,5 +1,5 @@
 /// An execution went past one of the limits that bound what one execution may cost (docs/security.md): the items
-/// of one map, or the bytes it records. The execution fails with this error; nothing past the limit is stored.
+/// of one map, the bytes it records, or how deep and how many the executions its `call`s start may be. The execution fails with this error; nothing past the limit is stored.
 ///
 /// ```swift
 /// // executor.max_map_items = 100000: a map over 1,000,000 items fails its step with
@@ -12,9 +12,24 @@ public struct ExecutionLimitExceeded: Error, Sendable, Hashable, CustomStringCon
 
     public var description: String { "\(message) (\(setting))" }
 
+    public init(setting: String, message: String) {
+        self.setting = setting
+        self.message = message
+    }
+
     static func mapItems(_ count: Int, limit: Int) -> ExecutionLimitExceeded {
         ExecutionLimitExceeded(setting: "executor.max_map_items",
                                message: "map over \(count) items: the most one map may have is \(limit)")
+    }
+
+    static func callDepth(workflow: String, depth: Int, limit: Int) -> ExecutionLimitExceeded {
+        ExecutionLimitExceeded(setting: "executor.max_call_depth",
+                               message: "call of \(workflow) would start an execution \(depth) calls deep: the most is \(limit)")
+    }
+
+    static func descendants(workflow: String, root: String, limit: Int) -> ExecutionLimitExceeded {
+        ExecutionLimitExceeded(setting: "executor.max_descendants",
+                               message: "call of \(workflow): execution \(root) has started \(limit) executions through calls, the most one may start")
     }
 
     static func recordedBytes(limit: Int) -> ExecutionLimitExceeded {

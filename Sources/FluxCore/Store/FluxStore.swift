@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything the engine and the service layer keep durably. SQLite (the embedded default) and
 /// PostgreSQL implement it; every method is atomic on its own.
-public protocol FluxStore: ExecutionStore, WorkflowCatalogStore, TaskCacheStore, SecretStore {}
+public protocol FluxStore: ExecutionStore, WorkflowCatalogStore, TaskCacheStore, SecretStore, CallLineageStore {}
 
 /// Executions and their append-only event logs.
 public protocol ExecutionStore: Sendable {

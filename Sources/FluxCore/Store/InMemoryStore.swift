@@ -14,6 +14,8 @@ public final class InMemoryStore: FluxStore, Sendable {
         var workflows: [String: [WorkflowRecord]] = [:]
         var cache: [String: JSONValue] = [:]
         var secrets: [String: SealedSecret] = [:]
+        var lineages: [String: CallLineage] = [:]
+        var descendants: [String: Int] = [:]
     }
 
     private let state = Mutex(State())
@@ -197,4 +199,18 @@ public final class InMemoryStore: FluxStore, Sendable {
     public func setSealedSecret(_ secret: SealedSecret, name: String) async throws { state.withLock { $0.secrets[name] = secret } }
     public func deleteSecret(name: String) async throws -> Bool { state.withLock { $0.secrets.removeValue(forKey: name) != nil } }
     public func secretNames() async throws -> [String] { state.withLock { $0.secrets.keys.sorted() } }
+
+    // MARK: Call lineage
+
+    public func lineage(executionID: String) async throws -> CallLineage? { state.withLock { $0.lineages[executionID] } }
+
+    public func recordLineage(_ lineage: CallLineage, maxDescendants: Int) async throws -> Bool {
+        state.withLock { s in
+            if s.lineages[lineage.executionID] != nil { return true }
+            guard s.descendants[lineage.rootID, default: 0] < maxDescendants else { return false }
+            s.lineages[lineage.executionID] = lineage
+            s.descendants[lineage.rootID, default: 0] += 1
+            return true
+        }
+    }
 }

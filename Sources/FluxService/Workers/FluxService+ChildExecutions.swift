@@ -6,16 +6,23 @@ import Foundation
 /// else the server queues the child for a worker that does and the parent waits for its end. A child the worker
 /// runs itself is created by its engine through ``createChildExecution(worker:body:)``, held by that worker.
 extension FluxService {
-    /// `POST /workers/{name}/children` `{workflow, input, execution_id}` → `{placement: "here" | "elsewhere", state?}`.
+    /// `POST /workers/{name}/children` `{workflow, input, execution_id, parent_execution_id, task_id}` →
+    /// `{placement: "here" | "elsewhere" | "refused", state?, error?}`.
     ///
     /// "here": the worker runs the child (creating it if it does not exist yet); "elsewhere": the child exists
-    /// (queued now if it was not) and another worker runs it.
+    /// (queued now if it was not) and another worker runs it; "refused": the call passes a limit on calls
+    /// (``FluxCore/CallLineage/admit(_:store:limits:)``), `error` says which, and the call fails. The child's id must
+    /// be the one the call derives and the worker must hold the parent; a parent being cancelled starts no child.
     public func placeChild(worker: WorkerRecord, body: JSONValue) async throws(ServiceError) -> JSONValue {
-        guard body.objectValue != nil else { throw ServiceError(.invalidInput, "send {\"workflow\", \"input\", \"execution_id\"}") }
+        guard body.objectValue != nil else {
+            throw ServiceError(.invalidInput, "send {\"workflow\", \"input\", \"execution_id\", \"parent_execution_id\", \"task_id\"}")
+        }
         guard let name = body["workflow"]?.stringValue else { throw ServiceError(.invalidInput, "workflow must be the name of the called workflow") }
         try WorkerRegistration.checkWorkflowName(name)
         guard let id = body["execution_id"]?.stringValue else { throw ServiceError(.invalidInput, "execution_id must be the child's execution id") }
         try Self.checkExecutionID(id)
+        let call = try await callOfParentHeld(by: worker, childID: id, workflow: name, input: body["input"] ?? .null, body: body,
+                                              startingChild: true)
         let live = WorkerRegistry.live(worker)
         do {
             if let existing = try await store.execution(id: id) {
@@ -28,6 +35,11 @@ extension FluxService {
             }
             guard let workflow = try await store.workflow(name: name, version: nil) else {
                 throw ServiceError(.notFound, "no workflow named \(name): register it before a workflow calls it")
+            }
+            do {
+                _ = try await CallLineage.admit(call, store: store, limits: environment.engine.configuration.callLimits)
+            } catch let refused as ExecutionLimitExceeded {
+                return ["placement": "refused", "error": ["setting": .string(refused.setting), "message": .string(refused.message)]]
             }
             if requirement(for: workflow).isMet(workflows: live.workflows, tasks: live.tasks, capacity: live.capacity) {
                 return ["placement": "here"]
@@ -46,6 +58,32 @@ extension FluxService {
         } catch {
             throw ServiceError.wrap(error)
         }
+    }
+
+    /// The call a worker names in `body` (`parent_execution_id`, `task_id`), checked: `childID` is the id that call
+    /// derives and the worker holds the parent, so a worker places and cancels only its own children; when
+    /// `startingChild`, the parent is not being cancelled either.
+    private func callOfParentHeld(by worker: WorkerRecord, childID: String, workflow: String, input: JSONValue,
+                                  body: JSONValue, startingChild: Bool) async throws(ServiceError) -> ChildCall {
+        guard body.objectValue != nil, let parentID = body["parent_execution_id"]?.stringValue, let taskID = body["task_id"]?.stringValue else {
+            throw ServiceError(.invalidInput, "send parent_execution_id and task_id: the calling execution and its call's task id")
+        }
+        try Self.checkExecutionID(parentID)
+        guard (1...4096).contains(taskID.utf8.count) else { throw ServiceError(.invalidInput, "task_id must be 1 to 4096 bytes") }
+        let call = ChildCall(workflowName: workflow, input: input, parentID: parentID, callTaskID: taskID)
+        guard call.childID == childID else {
+            throw ServiceError(.conflict, "execution \(childID) is not the child of the call \(taskID.prefix(80)) in execution \(parentID)")
+        }
+        let parent: ExecutionRecord?
+        do { parent = try await store.execution(id: parentID) } catch { throw ServiceError.wrap(error) }
+        guard let parent else { throw ServiceError(.notFound, "no execution with id \(parentID)") }
+        guard parent.owner == worker.owner else {
+            throw ServiceError(.conflict, "worker \(worker.name) does not hold execution \(parentID)")
+        }
+        guard !startingChild || parent.state != .cancelling else {
+            throw ServiceError(.conflict, "execution \(parentID) is being cancelled: it starts no new child")
+        }
+        return call
     }
 
     /// `POST /workers/{name}/executions` `{execution, events}`: the worker's engine records a child it runs itself,
@@ -104,29 +142,16 @@ extension FluxService {
     /// child is cancelled too. The child's id must be the one that call derives (``FluxCore/ChildCall``) and the
     /// worker must hold the parent, so a worker cancels only its own children. A settled child is answered as it is.
     public func cancelChild(worker: WorkerRecord, childID: String, body: JSONValue) async throws(ServiceError) -> JSONValue {
-        guard body.objectValue != nil, let parentID = body["parent_execution_id"]?.stringValue,
-              let taskID = body["task_id"]?.stringValue
-        else { throw ServiceError(.invalidInput, "send {\"parent_execution_id\", \"task_id\"}: the calling execution and its call's task id") }
         try Self.checkExecutionID(childID)
-        try Self.checkExecutionID(parentID)
-        guard (1...4096).contains(taskID.utf8.count) else { throw ServiceError(.invalidInput, "task_id must be 1 to 4096 bytes") }
-        guard ChildCall.childID(parentID: parentID, callTaskID: taskID) == childID else {
-            throw ServiceError(.conflict, "execution \(childID) is not the child of the call \(taskID.prefix(80)) in execution \(parentID)")
-        }
+        let call = try await callOfParentHeld(by: worker, childID: childID, workflow: "", input: .null, body: body, startingChild: false)
         do {
-            guard let parent = try await store.execution(id: parentID) else {
-                throw ServiceError(.notFound, "no execution with id \(parentID)")
-            }
-            guard parent.owner == worker.owner else {
-                throw ServiceError(.conflict, "worker \(worker.name) does not hold execution \(parentID)")
-            }
             guard let child = try await store.execution(id: childID) else {
                 throw ServiceError(.notFound, "no execution with id \(childID)")
             }
             if child.state.isTerminal {
                 return ["execution_id": .string(childID), "state": .string(child.state.rawValue)]
             }
-            logger.info("execution \(childID) cancelled with its parent \(parentID) on worker \(worker.name)")
+            logger.info("execution \(childID) cancelled with its parent \(call.parentID) on worker \(worker.name)")
             let snapshot = try await cancel(workflow: nil, executionID: childID, wait: false)
             return ["execution_id": .string(childID), "state": .string(snapshot.record.state.rawValue)]
         } catch {
