@@ -16,6 +16,10 @@ extension SQLiteStore {
     ///
     /// - Throws: ``StoreError/duplicateExecution(_:)`` when the id exists.
     public func createExecution(_ record: ExecutionRecord, events: [ExecutionEvent]) async throws {
+        // Serialized before the write: the single writer is held for the inserts, not for the JSON (a large input
+        // took most of a transaction's time).
+        let input = record.input.canonicalJSON, output = record.output.canonicalJSON
+        let values = events.map(\.value.canonicalJSON)
         try await write(rows: events.count + 1) { db in
             do {
                 let insert = try DirectStatement(db, sql: """
@@ -26,8 +30,8 @@ extension SQLiteStore {
                 insert.bind(2, record.workflowName)
                 insert.bind(3, record.workflowVersion)
                 insert.bind(4, record.state.rawValue)
-                insert.bind(5, record.input.canonicalJSON)
-                insert.bind(6, record.output.canonicalJSON)
+                insert.bind(5, input)
+                insert.bind(6, output)
                 insert.bind(7, record.owner)
                 insert.bind(8, record.claimGeneration)
                 insert.bind(9, record.leaseExpiresAt?.storeSeconds)
@@ -38,7 +42,7 @@ extension SQLiteStore {
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw StoreError.duplicateExecution(record.id)
             }
-            try Self.insert(events, executionID: record.id, db)
+            try Self.insert(events, values: values, executionID: record.id, db)
         }
         changeFeed.publish(ExecutionChange(executionID: record.id, state: record.state,
                                            lastSequence: events.map(\.sequence).max() ?? 0))
@@ -89,7 +93,10 @@ extension SQLiteStore {
     /// if !outcome.applied { print("not running any more: \(outcome.state)") }
     /// ```
     public func commit(_ commit: ExecutionCommit) async throws -> CommitOutcome {
-        let (outcome, change) = try await write(rows: commit.events.count + 1) { db in try Self.apply(commit, db) }
+        let values = commit.events.map(\.value.canonicalJSON), output = commit.output?.canonicalJSON
+        let (outcome, change) = try await write(rows: commit.events.count + 1) { db in
+            try Self.apply(commit, values: values, output: output, db)
+        }
         if let change { changeFeed.publish(change) }
         return outcome
     }
@@ -301,28 +308,30 @@ extension SQLiteStore {
         ).map(Rows.execution)
     }
 
-    static func insert(_ events: [ExecutionEvent], executionID: String, _ db: Database) throws {
+    /// Inserts `events`, whose values are `values` (their canonical JSON, in order).
+    static func insert(_ events: [ExecutionEvent], values: [String], executionID: String, _ db: Database) throws {
         guard !events.isEmpty else { return }
         let insert = try DirectStatement(db, sql: """
             INSERT OR IGNORE INTO execution_events (execution_id, \(Rows.eventColumns))
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for event in events {
+        for (event, value) in zip(events, values) {
             insert.bind(1, executionID)
             insert.bind(2, event.sequence)
             insert.bind(3, event.id)
             insert.bind(4, event.type.rawValue)
             insert.bind(5, event.sourceID)
             insert.bind(6, event.name)
-            insert.bind(7, event.value.canonicalJSON)
+            insert.bind(7, value)
             insert.bind(8, event.time.storeSeconds)
             try insert.run()
         }
     }
 
-    /// The body of ``commit(_:)``: validates against the stored row before writing anything.
-    /// Also returns the change to publish (nil when nothing was written).
-    static func apply(_ commit: ExecutionCommit, _ db: Database) throws -> (CommitOutcome, ExecutionChange?) {
+    /// The body of ``commit(_:)``: validates against the stored row before writing anything. `values` and `output`
+    /// are the canonical JSON of the events' values and of the output. Also returns the change to publish (nil when
+    /// nothing was written).
+    static func apply(_ commit: ExecutionCommit, values: [String], output: String?, _ db: Database) throws -> (CommitOutcome, ExecutionChange?) {
         let id = commit.executionID
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT state, claim_generation, last_sequence FROM executions WHERE id = ?"),
@@ -337,12 +346,12 @@ extension SQLiteStore {
             return (CommitOutcome(applied: false, state: current), nil)
         }
 
-        try insert(commit.events, executionID: id, db)
+        try insert(commit.events, values: values, executionID: id, db)
         // Setting `state` rewrites its index entry even when the value is the same, so leave it out then.
         let state = commit.state ?? current
         let changesState = state != current
         var arguments: StatementArguments = changesState ? [state.rawValue] : []
-        arguments += [commit.output?.canonicalJSON, commit.events.map(\.sequence).max() ?? 0, Date().storeSeconds, id]
+        arguments += [output, commit.events.map(\.sequence).max() ?? 0, Date().storeSeconds, id]
         try db.cachedStatement(sql: commitUpdateSQL[changesState ? 1 : 0][commit.releaseOwnership ? 1 : 0])
             .execute(arguments: arguments)
         // Announced like PostgreSQL's trigger does: only a new state or new events are a change.
