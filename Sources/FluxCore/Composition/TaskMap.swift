@@ -19,29 +19,45 @@ enum TaskMap {
 }
 
 /// Calls `body` for 0..<count with at most `limit` calls in flight; results in index order.
-/// The first error cancels the calls still running and is rethrown.
+/// The first error cancels the calls still running and is rethrown. A call that pauses (``pause(_:output:)``) does not
+/// stop the others: every one runs until it ends or pauses too, so that each branch waiting for a resume is recorded
+/// and can be resumed on its own; then the pause is rethrown.
 ///
 /// ```swift
 /// let squares = try await boundedMap(count: 10, limit: 3) { i in i * i }
 /// ```
 public func boundedMap<T: Sendable>(count: Int, limit: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
     let limit = max(1, limit)
-    return try await withThrowingTaskGroup(of: (Int, T).self) { group in
+    @Sendable func outcome(_ i: Int) async throws -> (Int, BranchOutcome<T>) {
+        do { return (i, .value(try await body(i))) } catch let pause as PauseRequested { return (i, .paused(pause)) }
+    }
+    return try await withThrowingTaskGroup(of: (Int, BranchOutcome<T>).self) { group in
         var results = [T?](repeating: nil, count: count)
+        var firstPause: PauseRequested?
         var next = 0
         while next < min(limit, count) {
             let i = next
-            group.addTask { (i, try await body(i)) }
+            group.addTask { try await outcome(i) }
             next += 1
         }
-        while let (i, value) = try await group.next() {
-            results[i] = value
+        while let (i, ended) = try await group.next() {
+            switch ended {
+            case .value(let value): results[i] = value
+            case .paused(let pause): if firstPause == nil { firstPause = pause }
+            }
             if next < count {
                 let j = next
-                group.addTask { (j, try await body(j)) }
+                group.addTask { try await outcome(j) }
                 next += 1
             }
         }
+        if let firstPause { throw firstPause }
         return results.compactMap { $0 }
     }
+}
+
+/// How one call of ``boundedMap(count:limit:_:)`` ended, short of an error.
+private enum BranchOutcome<T: Sendable>: Sendable {
+    case value(T)
+    case paused(PauseRequested)
 }

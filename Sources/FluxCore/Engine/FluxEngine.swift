@@ -162,18 +162,21 @@ public actor FluxEngine {
     }
 
     /// Resumes a PAUSED execution with `input` and runs it in this process until it ends or pauses again.
-    public func resume(executionID: String, input: JSONValue) async throws -> ExecutionSnapshot {
-        let claimed = try await claimForResume(executionID: executionID, input: input)
-        return try await continueExecution(claimed.record, resumeInput: input, priorEvents: claimed.events)
+    ///
+    /// `pauseID` names the pending pause the input answers (``ExecutionSnapshot/pendingPauses``); it may be left out
+    /// when the execution waits at one pause only.
+    public func resume(executionID: String, input: JSONValue, pauseID: String? = nil) async throws -> ExecutionSnapshot {
+        let claimed = try await claimForResume(executionID: executionID, input: input, pauseID: pauseID)
+        return try await continueExecution(claimed.record, priorEvents: claimed.events)
     }
 
-    /// Resumes in the background; returns the execution in RESUMING at once.
-    public func resumeInBackground(executionID: String, input: JSONValue) async throws -> ExecutionSnapshot {
-        let claimed = try await claimForResume(executionID: executionID, input: input)
+    /// Resumes in the background; returns the execution in RESUMING at once. See ``resume(executionID:input:pauseID:)``.
+    public func resumeInBackground(executionID: String, input: JSONValue, pauseID: String? = nil) async throws -> ExecutionSnapshot {
+        let claimed = try await claimForResume(executionID: executionID, input: input, pauseID: pauseID)
         Task { [logger, limiter] in
             do {
                 _ = try await limiter.withSlot {
-                    try await self.continueExecution(claimed.record, resumeInput: input, priorEvents: claimed.events)
+                    try await self.continueExecution(claimed.record, priorEvents: claimed.events)
                 }
             } catch {
                 logger.error("execution \(executionID) could not resume: \(error)")
@@ -184,9 +187,12 @@ public actor FluxEngine {
         return snapshot
     }
 
-    private func claimForResume(executionID: String, input: JSONValue) async throws -> ExecutionSnapshot {
+    private func claimForResume(executionID: String, input: JSONValue, pauseID: String?) async throws -> ExecutionSnapshot {
         guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         guard record.state == .paused else { throw EngineError.notPaused(executionID: executionID, state: record.state) }
+        // Which pause the input answers, before anything changes: a wrong or missing id changes nothing.
+        let pause = try ExecutionSnapshot(record: record, events: try await store.events(executionID: executionID, after: 0))
+            .pause(answeredBy: pauseID)
         guard let claimed = try await store.claim(
             executionID: executionID, expectedGeneration: record.claimGeneration, fromStates: [.paused],
             owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: .resuming)
@@ -198,9 +204,8 @@ public actor FluxEngine {
         // Record the request durably before anything runs, so a crash now still resumes with this input.
         var sequence = max(claimed.lastSequence, events.last?.sequence ?? 0)
         sequence += 1
-        let resuming = ExecutionEvent(
-            id: ExecutionRecord.eventIDPrefix(executionID: executionID) + String(sequence), type: .workflowResuming, sourceID: "\(record.workflowName)_\(executionID)",
-            name: record.workflowName, value: input, sequence: sequence)
+        let resuming = ExecutionEvent.resuming(executionID: executionID, workflowName: record.workflowName, sequence: sequence,
+                                               input: input, pauseID: pause?.id)
         _ = try await store.commit(ExecutionCommit(executionID: executionID, events: [resuming], claimGeneration: claimed.claimGeneration))
         var updated = claimed
         updated.lastSequence = sequence
@@ -227,7 +232,7 @@ public actor FluxEngine {
     }
 
     /// Runs an execution this process has just claimed, replaying its recorded events.
-    private func continueExecution(_ record: ExecutionRecord, resumeInput: JSONValue? = nil, priorEvents: [ExecutionEvent]? = nil,
+    private func continueExecution(_ record: ExecutionRecord, priorEvents: [ExecutionEvent]? = nil,
                                    cancelledWithCaller: Bool = false) async throws -> ExecutionSnapshot {
         let events: [ExecutionEvent]
         if let priorEvents { events = priorEvents } else { events = try await store.events(executionID: record.id, after: 0) }
@@ -242,20 +247,21 @@ public actor FluxEngine {
         if !events.contains(where: { $0.type == .workflowStarted }) {
             await runtime.append(.workflowStarted, value: record.input)
         }
-        if let resumeInput {
-            await runtime.setResumeInput(resumeInput)
-        } else if let pendingResume = Self.unconsumedResumeInput(events) {
-            await runtime.setResumeInput(pendingResume)
+        if let pending = Self.unconsumedResume(events) {
+            await runtime.setResumeInput(pending.input, target: pending.pauseID)
         }
         await runtime.setState(record.state == .resuming ? .resuming : .running)
         return try await drive(definition, runtime: runtime, input: record.input, cancelledWithCaller: cancelledWithCaller)
     }
 
-    /// The input of a WORKFLOW_RESUMING that no WORKFLOW_RESUMED has answered yet.
-    static func unconsumedResumeInput(_ events: [ExecutionEvent]) -> JSONValue? {
+    /// The input of a WORKFLOW_RESUMING that no WORKFLOW_RESUMED has answered yet, and the pause it is for (its
+    /// source, when that is a pause point's task id; a request recorded before resumes named pauses has none).
+    static func unconsumedResume(_ events: [ExecutionEvent]) -> (input: JSONValue, pauseID: String?)? {
         guard let last = events.lastIndex(where: { $0.type == .workflowResuming }) else { return nil }
         if events[last...].contains(where: { $0.type == .workflowResumed }) { return nil }
-        return events[last].value
+        let source = events[last].sourceID
+        let isPause = events[..<last].contains { $0.type == .taskPaused && $0.sourceID == source }
+        return (events[last].value, isPause ? source : nil)
     }
 
     /// Runs the body under the runtime and records how it ended.

@@ -41,6 +41,8 @@ actor ExecutionRuntime {
     private(set) var state: ExecutionState
     /// The input of a resume request, consumed by the pause point the execution stopped at.
     private var resumeInput: JSONValue?
+    /// The pause point `resumeInput` is for (nil: whichever pause point reaches it first).
+    private var resumeTarget: String?
     private var secretValues: [String] = []
     private(set) var cancelRequested = false
     private var cancelHandler: (@Sendable () -> Void)?
@@ -269,7 +271,11 @@ actor ExecutionRuntime {
 
     // MARK: - Pause and resume
 
-    func setResumeInput(_ input: JSONValue) { resumeInput = input }
+    /// Delivers a resume's input to the pause point `target` (any one, when nil: the execution waits at one).
+    func setResumeInput(_ input: JSONValue, target: String?) {
+        resumeInput = input
+        resumeTarget = target
+    }
 
     enum PausePoint { case resumed(JSONValue), pause }
 
@@ -278,8 +284,9 @@ actor ExecutionRuntime {
         let history = tasks[taskID]
         if let resumed = history?.resumed { return .resumed(resumed) }
         if history?.paused != nil {
-            guard let input = resumeInput else { return .pause }
+            guard let input = resumeInput, resumeTarget == nil || resumeTarget == taskID else { return .pause }
             resumeInput = nil
+            resumeTarget = nil
             append(.workflowResumed, value: input)
             append(.taskResumed, source: taskID, name: "pause", value: ["name": .string(name), "input": input])
             setState(.running)

@@ -1,0 +1,82 @@
+/// A pause point a PAUSED execution waits at. Branches of a `parallel` or items of a `map` can wait at several at
+/// once; each is resumed on its own, by its id.
+///
+/// ```swift
+/// for pause in snapshot.pendingPauses { print(pause.id, pause.name, pause.path ?? "top level") }
+/// try await engine.resume(executionID: id, input: "yes", pauseID: snapshot.pendingPauses[1].id)
+/// ```
+public struct PendingPause: Sendable, Hashable {
+    /// The pause point's task id: what a resume names to answer this pause.
+    public var id: String
+    /// The name given to the pause point.
+    public var name: String
+    /// What the pause point shows to whoever resumes.
+    public var output: JSONValue
+    /// The branch it waits in: `parallel1.0` is the first branch (or item) of the workflow's first `parallel` or `map`,
+    /// `parallel1.0/parallel2.3` the fourth of a composition nested in it; nil at the top level.
+    public var path: String?
+
+    public init(id: String, name: String, output: JSONValue, path: String?) {
+        self.id = id
+        self.name = name
+        self.output = output
+        self.path = path
+    }
+
+    /// `{id, name, output, path}` (`path` null at the top level).
+    public var json: JSONValue {
+        ["id": .string(id), "name": .string(name), "output": output, "path": path.map(JSONValue.string) ?? .null]
+    }
+
+    /// The branch part of a task id (between `@` and the occurrence suffix `~n`).
+    static func path(ofTaskID taskID: String) -> String? {
+        guard let at = taskID.firstIndex(of: "@") else { return nil }
+        let scope = taskID[taskID.index(after: at)...]
+        return String(scope.prefix { $0 != "~" })
+    }
+}
+
+extension ExecutionSnapshot {
+    /// The pause points a PAUSED execution waits at, in the order they paused (empty unless PAUSED).
+    public var pendingPauses: [PendingPause] {
+        guard record.state == .paused else { return [] }
+        return Self.pendingPauses(in: events)
+    }
+
+    /// Pause points recorded as paused and not yet resumed, in `events`.
+    static func pendingPauses(in events: [ExecutionEvent]) -> [PendingPause] {
+        let resumed = Set(events.lazy.filter { $0.type == .taskResumed }.map(\.sourceID))
+        var seen: Set<String> = []
+        return events.compactMap { event in
+            guard event.type == .taskPaused, !resumed.contains(event.sourceID), seen.insert(event.sourceID).inserted else { return nil }
+            return PendingPause(id: event.sourceID, name: event.value["name"]?.stringValue ?? event.name,
+                                output: event.value["output"] ?? .null, path: PendingPause.path(ofTaskID: event.sourceID))
+        }
+    }
+
+    /// The pending pause a resume naming `pauseID` answers: that one, or, when `pauseID` is nil, the only one
+    /// (nil when the execution records none, as a Swift workflow paused before pauses were recorded).
+    ///
+    /// - Throws: ``EngineError/pauseNotPending(executionID:pauseID:pending:)`` for an id that is not pending;
+    ///   ``EngineError/pauseNotNamed(executionID:pending:)`` when several are pending and none is named.
+    public func pause(answeredBy pauseID: String?) throws(EngineError) -> PendingPause? {
+        let pending = Self.pendingPauses(in: events)
+        if let pauseID {
+            guard let pause = pending.first(where: { $0.id == pauseID }) else {
+                throw .pauseNotPending(executionID: record.id, pauseID: pauseID, pending: pending.map(\.id))
+            }
+            return pause
+        }
+        guard pending.count <= 1 else { throw .pauseNotNamed(executionID: record.id, pending: pending) }
+        return pending.first
+    }
+}
+
+extension ExecutionEvent {
+    /// The WORKFLOW_RESUMING event that records a resume request: its value is the input, its source the pause it
+    /// answers (the workflow's own source when it names none).
+    public static func resuming(executionID: String, workflowName: String, sequence: Int, input: JSONValue, pauseID: String?) -> ExecutionEvent {
+        ExecutionEvent(id: ExecutionRecord.eventIDPrefix(executionID: executionID) + String(sequence), type: .workflowResuming,
+                       sourceID: pauseID ?? "\(workflowName)_\(executionID)", name: workflowName, value: input, sequence: sequence)
+    }
+}
