@@ -11,10 +11,11 @@ enum Execution {
                    format: format)
     }
 
-    static func resume(client: any FluxClient, name: String, executionID: String, input: JSONValue, mode: RunModeArgument,
-                       detailed: Bool, format: OutputFormat) async throws {
-        try report(try await client.resume(name: name, executionID: executionID, input: input, mode: mode, detailed: detailed, onEvent: printEvent),
-               format: format)
+    static func resume(client: any FluxClient, name: String, executionID: String, input: JSONValue, pauseID: String?,
+                       mode: RunModeArgument, detailed: Bool, format: OutputFormat) async throws {
+        try report(try await client.resume(name: name, executionID: executionID, input: input, pauseID: pauseID, mode: mode,
+                                           detailed: detailed, onEvent: printEvent),
+                   format: format)
     }
 
     /// Stream mode prints every event as one JSON line as it is recorded.

@@ -14,7 +14,8 @@ protocol FluxClient: Sendable {
     /// Runs and follows as `mode` says; `onEvent` gets each event (as `{id, type, …}`) in stream mode.
     func run(name: String, version: Int?, input: JSONValue, mode: RunModeArgument, detailed: Bool,
              onEvent: @escaping @Sendable (JSONValue) -> Void) async throws -> JSONValue
-    func resume(name: String, executionID: String, input: JSONValue, mode: RunModeArgument, detailed: Bool,
+    /// Resumes the pending pause `pauseID` (nil: the only one) of a paused execution with `input`.
+    func resume(name: String, executionID: String, input: JSONValue, pauseID: String?, mode: RunModeArgument, detailed: Bool,
                 onEvent: @escaping @Sendable (JSONValue) -> Void) async throws -> JSONValue
     func status(name: String, executionID: String, detailed: Bool) async throws -> JSONValue
     func cancel(name: String, executionID: String, wait: Bool, detailed: Bool) async throws -> JSONValue
@@ -91,9 +92,10 @@ struct LocalClient: FluxClient {
         return Summaries.execution(try await follow(started, mode: mode, onEvent: onEvent), detailed: detailed)
     }
 
-    func resume(name: String, executionID: String, input: JSONValue, mode: RunModeArgument, detailed: Bool,
+    func resume(name: String, executionID: String, input: JSONValue, pauseID: String?, mode: RunModeArgument, detailed: Bool,
                 onEvent: @escaping @Sendable (JSONValue) -> Void) async throws -> JSONValue {
-        let started = try await service.resume(workflow: name, executionID: executionID, input: input, mode: mode == .sync ? .sync : .async)
+        let started = try await service.resume(workflow: name, executionID: executionID, input: input, mode: mode == .sync ? .sync : .async,
+                                               pauseID: pauseID)
         return Summaries.execution(try await follow(started, mode: mode, onEvent: onEvent), detailed: detailed)
     }
 

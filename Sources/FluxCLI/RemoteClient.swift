@@ -53,10 +53,10 @@ struct RemoteClient: FluxClient {
         return try await send("POST", path, query: query, body: input.canonicalData, contentType: "application/json", token: authToken)
     }
 
-    func resume(name: String, executionID: String, input: JSONValue, mode: RunModeArgument, detailed: Bool,
+    func resume(name: String, executionID: String, input: JSONValue, pauseID: String?, mode: RunModeArgument, detailed: Bool,
                 onEvent: @escaping @Sendable (JSONValue) -> Void) async throws -> JSONValue {
         let path = "/workflows/\(Self.segment(name))/resume/\(Self.segment(executionID))/\(mode.rawValue)"
-        let query = ["detailed": detailed ? "true" : nil]
+        let query = ["detailed": detailed ? "true" : nil, "pause_id": pauseID]
         if mode == .stream { return try await stream(path, query: query, input: input, detailed: detailed, onEvent: onEvent) }
         return try await send("POST", path, query: query, body: input.canonicalData, contentType: "application/json", token: authToken)
     }

@@ -94,13 +94,16 @@ struct WorkflowCommand: AsyncParsableCommand {
         @Argument var name: String
         @Argument var executionID: String
         @Argument var input: String?
+        @Option(help: ArgumentHelp("The id of the pause to answer (one of the execution's pauses); needed when it waits at several.",
+                                   valueName: "pause-id"))
+        var pause: String?
         @Option var mode: RunModeArgument = .sync
         @Flag var detailed = false
         @Option var format: OutputFormat = .text
 
         func run() async throws {
             try await Execution.resume(client: client.client(), name: name, executionID: executionID, input: InputValue.parse(input),
-                                       mode: mode, detailed: detailed, format: format)
+                                       pauseID: pause, mode: mode, detailed: detailed, format: format)
         }
     }
 

@@ -109,9 +109,9 @@ enum OpenAPI {
           "post": {
             "tags": ["executions"], "operationId": "resumeExecution",
             "summary": "Resume a paused execution with the JSON body as input",
-            "description": "Modes as for run. A stream opens with the {workflow}.execution.resuming frame. Resuming an execution that is not paused is 409.",
+            "description": "Modes as for run. A stream opens with the {workflow}.execution.resuming frame. Resuming an execution that is not paused is 409. pause_id names the pause the input answers (an id of the execution's pauses): needed when it waits at several (409 without it, listing them), optional with one; 404 for an id it does not wait at.",
             "security": [{"bearer": []}, {}],
-            "parameters": [{"$ref": "#/components/parameters/Detailed"}],
+            "parameters": [{"$ref": "#/components/parameters/Detailed"}, {"name": "pause_id", "in": "query", "required": false, "schema": {"type": "string", "minLength": 1}, "description": "The pause the input answers."}],
             "requestBody": {"required": false, "content": {"application/json": {"schema": {}}}},
             "responses": {
               "200": {"description": "The execution (sync), or its events (stream)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}, "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}}},
@@ -714,7 +714,8 @@ enum OpenAPI {
             "allOf": [{"$ref": "#/components/schemas/ExecutionRow"}],
             "type": "object",
             "properties": {
-              "pause": {"type": "object", "properties": {"name": {"type": "string"}, "output": {}}},
+              "pause": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "output": {}}},
+              "pauses": {"type": "array", "description": "Every pause a PAUSED execution waits at.", "items": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "output": {}, "path": {"type": ["string", "null"]}}, "required": ["id", "name", "output", "path"]}},
               "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}
             }
           },

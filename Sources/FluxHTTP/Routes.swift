@@ -93,6 +93,7 @@ struct Routes: Sendable {
     func resume(_ request: Request, _ context: Context) async throws -> Response {
         let name = try Self.parameter(context, "name")
         let executionID = try Self.parameter(context, "execution_id")
+        let pauseID = RequestInput.string(request, "pause_id")
         let mode = try Self.mode(context)
         let detailed = try RequestInput.flag(request, "detailed")
         let value = try await input.json(request)
@@ -104,16 +105,16 @@ struct Routes: Sendable {
         switch mode {
         case .sync:
             let snapshot = try await coordinator.untilShutdown { [service] in
-                try await service.resume(workflow: name, executionID: executionID, input: value, mode: .sync)
+                try await service.resume(workflow: name, executionID: executionID, input: value, mode: .sync, pauseID: pauseID)
             }
             metrics.recordTasks(snapshot.events, after: snapshot.events.last(where: { $0.type == .workflowResuming })?.sequence ?? 0)
             return JSONResponse.make(Summaries.execution(snapshot, detailed: detailed))
         case .async:
-            let snapshot = try await service.resume(workflow: name, executionID: executionID, input: value, mode: .async)
+            let snapshot = try await service.resume(workflow: name, executionID: executionID, input: value, mode: .async, pauseID: pauseID)
             limits.started(snapshot.record.id, slot: slot)
             return JSONResponse.make(Summaries.execution(snapshot, detailed: detailed), status: .accepted)
         case .stream:
-            let snapshot = try await service.resume(workflow: name, executionID: executionID, input: value, mode: .stream)
+            let snapshot = try await service.resume(workflow: name, executionID: executionID, input: value, mode: .stream, pauseID: pauseID)
             limits.started(snapshot.record.id, slot: slot)
             // Start at the WORKFLOW_RESUMING event the resume recorded, so the stream opens with `.execution.resuming`.
             let resuming = snapshot.events.last(where: { $0.type == .workflowResuming })?.sequence ?? snapshot.record.lastSequence

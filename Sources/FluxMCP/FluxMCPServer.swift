@@ -270,8 +270,10 @@ public final class FluxMCPServer: Sendable {
             let workflowName = try args.string("workflow_name")
             let executionID = try args.string("execution_id")
             let detailed = try args.bool("detailed", default: false)
+            let pauseID = try args.optionalString("pause_id")
             let resumed = try await serviceCall(hint: "check its state with get_execution_status") {
-                try await self.service.resume(workflow: workflowName, executionID: executionID, input: args.input(), mode: .async)
+                try await self.service.resume(workflow: workflowName, executionID: executionID, input: args.input(), mode: .async,
+                                              pauseID: pauseID)
             }
             if name == "resume_workflow_async" { return executionResult(resumed, detailed: detailed) }
             let settled = try await settle(resumed, progress: progress)
@@ -363,8 +365,15 @@ public final class FluxMCPServer: Sendable {
         let name = snapshot.record.workflowName
         switch snapshot.record.state {
         case .paused:
-            object["message"] = .string("Paused at \(snapshot.pauseName ?? "a pause point"). Resume it with resume_workflow_sync"
-                + "(workflow_name: \"\(name)\", execution_id: \"\(id)\", input_data: …); the input becomes the pause step's output.")
+            let pending = snapshot.pendingPauses
+            if pending.count > 1 {
+                object["message"] = .string("Paused at \(pending.count) pauses: \(pending.map(\.name).joined(separator: ", ")). Resume each with "
+                    + "resume_workflow_sync(workflow_name: \"\(name)\", execution_id: \"\(id)\", pause_id: <an id from pauses>, input_data: …); "
+                    + "the input becomes that pause step's output.")
+            } else {
+                object["message"] = .string("Paused at \(snapshot.pauseName ?? "a pause point"). Resume it with resume_workflow_sync"
+                    + "(workflow_name: \"\(name)\", execution_id: \"\(id)\", input_data: …); the input becomes the pause step's output.")
+            }
         case .completed:
             object["message"] = "Completed; output holds the result."
         case .failed:

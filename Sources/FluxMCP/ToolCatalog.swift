@@ -136,7 +136,7 @@ enum ToolCatalog {
             description: "Resume a PAUSED execution with input_data (which becomes the pause step's output) and wait for it. "
                 + waitNote,
             parameters: ["workflow_name": Schemas.workflowName, "execution_id": Schemas.executionID,
-                         "input_data": Schemas.inputData, "detailed": Schemas.detailed],
+                         "input_data": Schemas.inputData, "pause_id": Schemas.pauseID, "detailed": Schemas.detailed],
             required: ["workflow_name", "execution_id"], output: Schemas.execution,
             annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)),
         ToolSpec(
@@ -144,7 +144,7 @@ enum ToolCatalog {
             description: "Resume a PAUSED execution with input_data (which becomes the pause step's output) and return at "
                 + "once in RESUMING; follow it with get_execution_status.",
             parameters: ["workflow_name": Schemas.workflowName, "execution_id": Schemas.executionID,
-                         "input_data": Schemas.inputData, "detailed": Schemas.detailed],
+                         "input_data": Schemas.inputData, "pause_id": Schemas.pauseID, "detailed": Schemas.detailed],
             required: ["workflow_name", "execution_id"], output: Schemas.execution,
             annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)),
         ToolSpec(

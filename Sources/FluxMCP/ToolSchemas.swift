@@ -25,6 +25,8 @@ enum Schemas {
 
     static let workflowName = string("The workflow's name, as list_workflows shows it (e.g. hello_world).")
     static let executionID = string("The execution_id returned when the execution started.")
+    static let pauseID = string("The id of the pause to answer (an entry of the execution's pauses). Needed when the "
+        + "execution waits at several pauses (branches of a parallel or items of a map); optional when it waits at one.")
     static let detailed = boolean("Include every recorded event of the execution in the result.")
     static let version = integer("A version other than the latest (see get_workflow_details for the versions).", minimum: 1)
     static let inputData: JSONValue = [
@@ -51,7 +53,13 @@ enum Schemas {
         "output": ["description": "The workflow's output once COMPLETED; the error once FAILED; null otherwise."],
         "created_at": ["type": "string"],
         "updated_at": ["type": "string"],
-        "pause": object(["name": ["type": "string"], "output": [:]], required: ["name"], closed: false),
+        "pause": object(["id": ["type": "string"], "name": ["type": "string"], "output": [:]], required: ["name"], closed: false),
+        "pauses": [
+            "type": "array", "description": "Every pause a PAUSED execution waits at; resume each by its id (pause_id).",
+            "items": object(["id": ["type": "string"], "name": ["type": "string"], "output": [:],
+                             "path": ["description": "The branch it waits in (parallel1.0 …), or null at the top level."]],
+                            required: ["id", "name"], closed: false),
+        ],
         "events": ["type": "array", "items": event],
     ]
     static let executionRequired = ["execution_id", "workflow_name", "workflow_version", "state", "input", "output", "created_at", "updated_at"]

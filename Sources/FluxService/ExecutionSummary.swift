@@ -2,10 +2,16 @@ import FluxCore
 
 /// The JSON shapes the doors return for executions and workflows.
 public enum Summaries {
-    /// `{execution_id, workflow_name, workflow_version, state, input, output, created_at, updated_at, [pause], [events]}`.
+    /// `{execution_id, workflow_name, workflow_version, state, input, output, created_at, updated_at, [pause, pauses],
+    /// [events]}`. A PAUSED execution lists every pause it waits at in `pauses` (`{id, name, output, path}`); `pause`
+    /// is the first of them (`{id, name, output}`), for clients that resume one pause at a time.
     public static func execution(_ snapshot: ExecutionSnapshot, detailed: Bool) -> JSONValue {
         var object = executionRow(snapshot.record).objectValue ?? [:]
-        if let name = snapshot.pauseName {
+        let pending = snapshot.pendingPauses
+        if let first = pending.first {
+            object["pause"] = ["id": .string(first.id), "name": .string(first.name), "output": first.output]
+            object["pauses"] = .array(pending.map(\.json))
+        } else if let name = snapshot.pauseName {
             object["pause"] = ["name": .string(name), "output": snapshot.pauseOutput ?? .null]
         }
         if detailed { object["events"] = .array(snapshot.events.map(\.json)) }

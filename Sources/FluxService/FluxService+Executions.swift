@@ -45,18 +45,22 @@ extension FluxService {
         }
     }
 
-    /// Resumes a paused execution with `input`.
-    public func resume(workflow name: String, executionID: String, input: JSONValue, mode: RunMode) async throws(ServiceError) -> ExecutionSnapshot {
+    /// Resumes a paused execution with `input`, answering the pending pause `pauseID` (which may be left out when the
+    /// execution waits at one pause only; with several, leaving it out is a conflict that lists them).
+    public func resume(workflow name: String?, executionID: String, input: JSONValue, mode: RunMode,
+                       pauseID: String? = nil) async throws(ServiceError) -> ExecutionSnapshot {
         do {
             let record = try await execution(workflow: name, executionID: executionID)
-            try await validateResumeInput(input, for: record)
+            guard record.state == .paused else { throw EngineError.notPaused(executionID: executionID, state: record.state) }
+            let pause = try await engine.snapshot(executionID: executionID).pause(answeredBy: pauseID)
+            try await validateResumeInput(input, for: record, pauseName: pause?.name)
             if case .workers = placement,
                dispatchesToWorkers(try await store.workflow(name: record.workflowName, version: record.workflowVersion)) {
-                return try await resumeOnWorkers(record, input: input, mode: mode)
+                return try await resumeOnWorkers(record, input: input, mode: mode, pauseID: pause?.id)
             }
             switch mode {
-            case .sync: return try await engine.resume(executionID: executionID, input: input)
-            case .async, .stream: return try await engine.resumeInBackground(executionID: executionID, input: input)
+            case .sync: return try await engine.resume(executionID: executionID, input: input, pauseID: pause?.id)
+            case .async, .stream: return try await engine.resumeInBackground(executionID: executionID, input: input, pauseID: pause?.id)
             }
         } catch {
             throw ServiceError.wrap(error)
@@ -148,14 +152,13 @@ extension FluxService {
         }
     }
 
-    /// Refuses a resume input that breaks the schema of the pause a document execution waits at,
+    /// Refuses a resume input that breaks the schema of the pause `pauseName` a document execution waits at,
     /// before anything is recorded.
-    func validateResumeInput(_ input: JSONValue, for record: ExecutionRecord) async throws {
-        guard record.state == .paused,
+    func validateResumeInput(_ input: JSONValue, for record: ExecutionRecord, pauseName: String?) async throws {
+        guard let pauseName, record.state == .paused,
               let workflow = try await store.workflow(name: record.workflowName, version: record.workflowVersion),
               workflow.kind == .document,
-              let document = try? DocumentParser.parse(text: workflow.source, sourceName: workflow.name).first(where: { $0.name == workflow.name }),
-              let pauseName = try await engine.snapshot(executionID: record.id).pauseName
+              let document = try? DocumentParser.parse(text: workflow.source, sourceName: workflow.name).first(where: { $0.name == workflow.name })
         else { return }
         try DocumentInterpreter.validateResumeInput(input, pauseName: pauseName, in: document)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A pause point a PAUSED execution waits at. Branches of a `parallel` or items of a `map` can wait at several at
 /// once; each is resumed on its own, by its id.
 ///
@@ -37,7 +39,8 @@ public struct PendingPause: Sendable, Hashable {
 }
 
 extension ExecutionSnapshot {
-    /// The pause points a PAUSED execution waits at, in the order they paused (empty unless PAUSED).
+    /// The pause points a PAUSED execution waits at, in the order of their branches (`parallel1.2` before
+    /// `parallel1.10`; top-level ones first), whatever order they paused in (empty unless PAUSED).
     public var pendingPauses: [PendingPause] {
         guard record.state == .paused else { return [] }
         return Self.pendingPauses(in: events)
@@ -47,11 +50,19 @@ extension ExecutionSnapshot {
     static func pendingPauses(in events: [ExecutionEvent]) -> [PendingPause] {
         let resumed = Set(events.lazy.filter { $0.type == .taskResumed }.map(\.sourceID))
         var seen: Set<String> = []
-        return events.compactMap { event in
+        let pending = events.compactMap { event -> PendingPause? in
             guard event.type == .taskPaused, !resumed.contains(event.sourceID), seen.insert(event.sourceID).inserted else { return nil }
             return PendingPause(id: event.sourceID, name: event.value["name"]?.stringValue ?? event.name,
                                 output: event.value["output"] ?? .null, path: PendingPause.path(ofTaskID: event.sourceID))
         }
+        // Branches pause in whatever order they reach their pause; list them in the document's order.
+        return pending.enumerated().sorted { a, b in
+            switch (a.element.path ?? "").compare(b.element.path ?? "", options: .numeric) {
+            case .orderedAscending: return true
+            case .orderedDescending: return false
+            case .orderedSame: return a.offset < b.offset
+            }
+        }.map(\.element)
     }
 
     /// The pending pause a resume naming `pauseID` answers: that one, or, when `pauseID` is nil, the only one

@@ -26,7 +26,7 @@ extension FluxService {
 
     /// Records the resume request durably (RESUMING, WORKFLOW_RESUMING with the input, no owner) for a worker
     /// to claim; sync waits until the execution finishes or pauses again.
-    func resumeOnWorkers(_ record: ExecutionRecord, input: JSONValue, mode: RunMode) async throws -> ExecutionSnapshot {
+    func resumeOnWorkers(_ record: ExecutionRecord, input: JSONValue, mode: RunMode, pauseID: String?) async throws -> ExecutionSnapshot {
         guard record.state == .paused else { throw EngineError.notPaused(executionID: record.id, state: record.state) }
         // Held (with a lease no dispatcher sees lapse) until the request below is recorded: a replica hearing of
         // RESUMING must not hand the execution to a worker before it carries the resume input.
@@ -39,9 +39,8 @@ extension FluxService {
         }
         let events = try await store.events(executionID: record.id, after: 0)
         let sequence = max(claimed.lastSequence, events.last?.sequence ?? 0) + 1
-        let resuming = ExecutionEvent(
-            id: ExecutionRecord.eventIDPrefix(executionID: record.id) + String(sequence), type: .workflowResuming, sourceID: "\(record.workflowName)_\(record.id)",
-            name: record.workflowName, value: input, sequence: sequence)
+        let resuming = ExecutionEvent.resuming(executionID: record.id, workflowName: record.workflowName, sequence: sequence,
+                                               input: input, pauseID: pauseID)
         _ = try await store.commit(ExecutionCommit(executionID: record.id, events: [resuming], claimGeneration: claimed.claimGeneration,
                                                    releaseOwnership: true))
         engine.notifyChange(executionID: record.id)
