@@ -35,10 +35,14 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         case let e as EngineError:
             switch e {
             case .executionNotFound, .workflowNotFound: return ServiceError(.notFound, e.description)
-            case .notPaused, .alreadyFinished, .workflowMismatch, .pauseNotNamed: return ServiceError(.conflict, e.description)
-            case .pauseNotPending: return ServiceError(.notFound, e.description)
+            case .notPaused, .alreadyFinished, .workflowMismatch: return ServiceError(.conflict, e.description)
             case .invalidInput: return ServiceError(.invalidInput, e.description)
             default: return ServiceError(.internalError, e.description)
+            }
+        case let e as PauseSelectionError:
+            switch e {
+            case .notPending: return ServiceError(.notFound, e.description)
+            case .notNamed: return ServiceError(.conflict, e.description)
             }
         case let e as SecretError:
             switch e {

@@ -28,16 +28,13 @@ enum TaskMap {
 /// ```
 public func boundedMap<T: Sendable>(count: Int, limit: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
     let limit = max(1, limit)
-    @Sendable func outcome(_ i: Int) async throws -> (Int, BranchOutcome<T>) {
-        do { return (i, .value(try await body(i))) } catch let pause as PauseRequested { return (i, .paused(pause)) }
-    }
     return try await withThrowingTaskGroup(of: (Int, BranchOutcome<T>).self) { group in
         var results = [T?](repeating: nil, count: count)
         var firstPause: PauseRequested?
         var next = 0
         while next < min(limit, count) {
             let i = next
-            group.addTask { try await outcome(i) }
+            group.addTask { (i, try await BranchOutcome.of(i, body)) }
             next += 1
         }
         while let (i, ended) = try await group.next() {
@@ -47,7 +44,7 @@ public func boundedMap<T: Sendable>(count: Int, limit: Int, _ body: @escaping @S
             }
             if next < count {
                 let j = next
-                group.addTask { try await outcome(j) }
+                group.addTask { (j, try await BranchOutcome.of(j, body)) }
                 next += 1
             }
         }
@@ -60,4 +57,9 @@ public func boundedMap<T: Sendable>(count: Int, limit: Int, _ body: @escaping @S
 private enum BranchOutcome<T: Sendable>: Sendable {
     case value(T)
     case paused(PauseRequested)
+
+    /// Calls `body(i)`: its value, or the pause it asked for; any other error is thrown.
+    static func of(_ i: Int, _ body: @Sendable (Int) async throws -> T) async throws -> BranchOutcome<T> {
+        do { return .value(try await body(i)) } catch let pause as PauseRequested { return .paused(pause) }
+    }
 }

@@ -165,13 +165,23 @@ public actor FluxEngine {
     ///
     /// `pauseID` names the pending pause the input answers (``ExecutionSnapshot/pendingPauses``); it may be left out
     /// when the execution waits at one pause only.
-    public func resume(executionID: String, input: JSONValue, pauseID: String? = nil) async throws -> ExecutionSnapshot {
+    public func resume(executionID: String, input: JSONValue) async throws -> ExecutionSnapshot {
+        try await resume(executionID: executionID, input: input, pauseID: nil)
+    }
+
+    /// ``resume(executionID:input:)``, answering the pending pause `pauseID` (nil: the only one).
+    public func resume(executionID: String, input: JSONValue, pauseID: String?) async throws -> ExecutionSnapshot {
         let claimed = try await claimForResume(executionID: executionID, input: input, pauseID: pauseID)
         return try await continueExecution(claimed.record, priorEvents: claimed.events)
     }
 
     /// Resumes in the background; returns the execution in RESUMING at once. See ``resume(executionID:input:pauseID:)``.
-    public func resumeInBackground(executionID: String, input: JSONValue, pauseID: String? = nil) async throws -> ExecutionSnapshot {
+    public func resumeInBackground(executionID: String, input: JSONValue) async throws -> ExecutionSnapshot {
+        try await resumeInBackground(executionID: executionID, input: input, pauseID: nil)
+    }
+
+    /// ``resumeInBackground(executionID:input:)``, answering the pending pause `pauseID` (nil: the only one).
+    public func resumeInBackground(executionID: String, input: JSONValue, pauseID: String?) async throws -> ExecutionSnapshot {
         let claimed = try await claimForResume(executionID: executionID, input: input, pauseID: pauseID)
         Task { [logger, limiter] in
             do {

@@ -49,11 +49,6 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     case cancelled(String)
     case secretsOutsideWorkflow(task: String)
     case outsideWorkflow(String)
-    /// A resume named a pause the execution does not wait at.
-    case pauseNotPending(executionID: String, pauseID: String, pending: [String])
-    /// A resume named no pause while the execution waits at several.
-    case pauseNotNamed(executionID: String, pending: [PendingPause])
-
     public var description: String {
         switch self {
         case .executionNotFound(let id): return "no execution with id \(id)"
@@ -71,12 +66,6 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         case .secretsOutsideWorkflow(let task):
             return "task \(task) requests secrets, which are only given to tasks running inside a workflow"
         case .outsideWorkflow(let what): return "\(what) can only be used inside a running workflow"
-        case .pauseNotPending(let id, let pauseID, let pending):
-            return "execution \(id) does not wait at pause \(pauseID); it waits at "
-                + (pending.isEmpty ? "none" : pending.joined(separator: ", "))
-        case .pauseNotNamed(let id, let pending):
-            return "execution \(id) waits at \(pending.count) pauses; name the one to resume (pause id): "
-                + pending.map { "\($0.id) (\($0.name)\($0.path.map { " in \($0)" } ?? ""))" }.joined(separator: ", ")
         }
     }
 }

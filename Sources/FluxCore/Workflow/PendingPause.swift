@@ -68,17 +68,16 @@ extension ExecutionSnapshot {
     /// The pending pause a resume naming `pauseID` answers: that one, or, when `pauseID` is nil, the only one
     /// (nil when the execution records none, as a Swift workflow paused before pauses were recorded).
     ///
-    /// - Throws: ``EngineError/pauseNotPending(executionID:pauseID:pending:)`` for an id that is not pending;
-    ///   ``EngineError/pauseNotNamed(executionID:pending:)`` when several are pending and none is named.
-    public func pause(answeredBy pauseID: String?) throws(EngineError) -> PendingPause? {
+    /// - Throws: ``PauseSelectionError``: an id that is not pending, or none while several are.
+    public func pause(answeredBy pauseID: String?) throws(PauseSelectionError) -> PendingPause? {
         let pending = Self.pendingPauses(in: events)
         if let pauseID {
             guard let pause = pending.first(where: { $0.id == pauseID }) else {
-                throw .pauseNotPending(executionID: record.id, pauseID: pauseID, pending: pending.map(\.id))
+                throw .notPending(executionID: record.id, pauseID: pauseID, pending: pending.map(\.id))
             }
             return pause
         }
-        guard pending.count <= 1 else { throw .pauseNotNamed(executionID: record.id, pending: pending) }
+        guard pending.count <= 1 else { throw .notNamed(executionID: record.id, pending: pending) }
         return pending.first
     }
 }
@@ -89,5 +88,24 @@ extension ExecutionEvent {
     public static func resuming(executionID: String, workflowName: String, sequence: Int, input: JSONValue, pauseID: String?) -> ExecutionEvent {
         ExecutionEvent(id: ExecutionRecord.eventIDPrefix(executionID: executionID) + String(sequence), type: .workflowResuming,
                        sourceID: pauseID ?? "\(workflowName)_\(executionID)", name: workflowName, value: input, sequence: sequence)
+    }
+}
+
+/// A resume that does not say which pause it answers well enough.
+public enum PauseSelectionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// It named a pause the execution does not wait at.
+    case notPending(executionID: String, pauseID: String, pending: [String])
+    /// It named none while the execution waits at several.
+    case notNamed(executionID: String, pending: [PendingPause])
+
+    public var description: String {
+        switch self {
+        case .notPending(let id, let pauseID, let pending):
+            return "execution \(id) does not wait at pause \(pauseID); it waits at "
+                + (pending.isEmpty ? "none" : pending.joined(separator: ", "))
+        case .notNamed(let id, let pending):
+            return "execution \(id) waits at \(pending.count) pauses; name the one to resume (pause id): "
+                + pending.map { "\($0.id) (\($0.name)\($0.path.map { " in \($0)" } ?? ""))" }.joined(separator: ", ")
+        }
     }
 }
