@@ -72,6 +72,7 @@ struct RunFileCommand: AsyncParsableCommand {
     @Option(help: "Which workflow of a multi-workflow document to run.") var workflow: String?
     @Option var mode: RunModeArgument = .sync
     @Flag var detailed = false
+    @Flag(help: "On Ctrl-C, leave the execution running in the background instead of cancelling it.") var detach = false
     @Option var format: OutputFormat = .text
 
     func run() async throws {
@@ -83,7 +84,8 @@ struct RunFileCommand: AsyncParsableCommand {
             throw ServiceError(.invalidInput, "\(file) does not define a workflow named \(name); it defines \(names.joined(separator: ", "))")
         }
         let version = registered.first { $0["name"]?.stringValue == name }?["version"]?.intValue
-        try await Execution.run(client: LocalClient(service: svc), name: name, version: version, input: InputValue.parse(input),
+        try await Execution.run(client: LocalClient(service: svc, detachOnInterrupt: detach), name: name, version: version,
+                                input: InputValue.parse(input),
                                 mode: mode, detailed: detailed, format: format)
     }
 }

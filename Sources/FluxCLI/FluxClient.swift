@@ -42,14 +42,15 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Bearer token for the server's state-changing routes (default: security.auth_token).", valueName: "token"))
     var authToken: String?
 
-    /// The remote client when a server URL is given or configured, the local one otherwise.
-    func client(adminToken: String? = nil) async throws -> any FluxClient {
+    /// The remote client when a server URL is given or configured, the local one otherwise. `detach`: what Ctrl-C does
+    /// to an execution the local client runs and waits for (``RunInterruption``).
+    func client(adminToken: String? = nil, detach: Bool = false) async throws -> any FluxClient {
         let configuration = try service.loadConfiguration()
         if let url = try serverURL.map(Self.checked) ?? Self.configuredServerURL(configuration) {
             return RemoteClient(baseURL: url, authToken: authToken ?? configuration.security.authToken,
                                 adminToken: adminToken ?? configuration.security.adminToken)
         }
-        return LocalClient(service: try await service.openService())
+        return LocalClient(service: try await service.openService(), detachOnInterrupt: detach)
     }
 
     /// `workers.server_url` counts only when it was set (in flux.toml or FLUX_WORKERS__SERVER_URL), not its default.
@@ -70,6 +71,8 @@ struct ClientOptions: ParsableArguments {
 /// The local store, through the service layer.
 struct LocalClient: FluxClient {
     let service: FluxService
+    /// Ctrl-C during a run this client waits for hands the execution to a background process instead of cancelling it.
+    var detachOnInterrupt = false
 
     /// The local operator: trusted with secrets only when `security.trusted_local_operator` is true.
     var caller: Caller { Caller.localOperator(service.environment.configuration.security) }
@@ -88,12 +91,21 @@ struct LocalClient: FluxClient {
 
     func run(name: String, version: Int?, input: JSONValue, mode: RunModeArgument, detailed: Bool,
              onEvent: @escaping @Sendable (JSONValue) -> Void) async throws -> JSONValue {
-        let started = try await service.run(workflow: name, version: version, input: input, mode: mode == .sync ? .sync : .async)
+        let id = ExecutionRecord.newID()
+        let interruption = mode == .async ? nil : RunInterruption(executionID: id, workflow: name, detach: detachOnInterrupt, service: service)
+        interruption?.arm()
+        defer { interruption?.disarm() }
+        let started = try await service.run(workflow: name, version: version, input: input, mode: mode == .sync ? .sync : .async,
+                                            executionID: id)
         return Summaries.execution(try await follow(started, mode: mode, onEvent: onEvent), detailed: detailed)
     }
 
     func resume(name: String, executionID: String, input: JSONValue, pauseID: String?, mode: RunModeArgument, detailed: Bool,
                 onEvent: @escaping @Sendable (JSONValue) -> Void) async throws -> JSONValue {
+        let interruption = mode == .async ? nil
+            : RunInterruption(executionID: executionID, workflow: name, detach: detachOnInterrupt, service: service)
+        interruption?.arm()
+        defer { interruption?.disarm() }
         let started = try await service.resume(workflow: name, executionID: executionID, input: input, mode: mode == .sync ? .sync : .async,
                                                pauseID: pauseID)
         return Summaries.execution(try await follow(started, mode: mode, onEvent: onEvent), detailed: detailed)

@@ -73,12 +73,12 @@ final class ShutdownBackstop: @unchecked Sendable {
     }
 
     /// Writes to standard error with one system call and no lock, so that a lock held elsewhere cannot stop it.
-    private static func write(_ text: String) {
+    static func write(_ text: String) {
         var bytes = Array(text.utf8)
         _ = bytes.withUnsafeMutableBytes { Foundation.write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
-    private static func name(of signalNumber: Int32) -> String {
+    static func name(of signalNumber: Int32) -> String {
         switch signalNumber {
         case SIGTERM: return "SIGTERM"
         case SIGINT: return "SIGINT"

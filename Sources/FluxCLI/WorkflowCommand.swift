@@ -80,10 +80,11 @@ struct WorkflowCommand: AsyncParsableCommand {
         @Option var mode: RunModeArgument = .sync
         @Option(help: "Run this version instead of the latest.") var version: Int?
         @Flag(help: "Include the events.") var detailed = false
+        @Flag(help: "On Ctrl-C, leave the execution running in the background instead of cancelling it.") var detach = false
         @Option var format: OutputFormat = .text
 
         func run() async throws {
-            try await Execution.run(client: client.client(), name: name, version: version, input: InputValue.parse(input),
+            try await Execution.run(client: client.client(detach: detach), name: name, version: version, input: InputValue.parse(input),
                                     mode: mode, detailed: detailed, format: format)
         }
     }
@@ -99,10 +100,11 @@ struct WorkflowCommand: AsyncParsableCommand {
         var pause: String?
         @Option var mode: RunModeArgument = .sync
         @Flag var detailed = false
+        @Flag(help: "On Ctrl-C, leave the execution running in the background instead of cancelling it.") var detach = false
         @Option var format: OutputFormat = .text
 
         func run() async throws {
-            try await Execution.resume(client: client.client(), name: name, executionID: executionID, input: InputValue.parse(input),
+            try await Execution.resume(client: client.client(detach: detach), name: name, executionID: executionID, input: InputValue.parse(input),
                                        pauseID: pause, mode: mode, detailed: detailed, format: format)
         }
     }

@@ -80,6 +80,10 @@ extension FluxService {
     /// Cancels an execution; with `wait` returns once it has stopped.
     public func cancel(workflow name: String?, executionID: String, wait: Bool) async throws(ServiceError) -> ExecutionSnapshot {
         do {
+            // Started here a moment ago, perhaps not in the store yet (a CLI run interrupted at once).
+            if name == nil, await engine.isRunningHere(executionID) {
+                return try await engine.cancel(executionID: executionID, wait: wait)
+            }
             let record = try await execution(workflow: name, executionID: executionID)
             if let owner = record.owner, owner.hasPrefix("worker:"), record.state.isActive {
                 return try await cancelOnWorker(record, wait: wait)

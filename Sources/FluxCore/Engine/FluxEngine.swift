@@ -382,13 +382,15 @@ public actor FluxEngine {
     /// runs; a paused or waiting one is cancelled at once. With `wait` the call returns once it is CANCELLED
     /// (or finished otherwise); without, it returns at once.
     public func cancel(executionID: String, wait: Bool = true) async throws -> ExecutionSnapshot {
-        guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
-        if record.state.isTerminal { throw EngineError.alreadyFinished(executionID: executionID, state: record.state) }
+        // One running here may not be in the store yet (its first events are still buffered).
         if let runtime = runtimes[executionID], let task = running[executionID] {
             await runtime.requestCancel()
             if wait { return try await task.value }
+            try await runtime.flush()
             return try await snapshot(executionID: executionID)
         }
+        guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        if record.state.isTerminal { throw EngineError.alreadyFinished(executionID: executionID, state: record.state) }
         let waiting: Set<ExecutionState> = [.created, .scheduled, .paused]
         if waiting.contains(record.state) {
             if let claimed = try await store.claim(
@@ -461,7 +463,14 @@ public actor FluxEngine {
         watchers.cancel(ticket)
     }
 
-    func isRunningHere(_ executionID: String) -> Bool { running[executionID] != nil }
+    /// Writes what an execution running here has buffered, so that the store holds it (before another process takes
+    /// it over, say).
+    public func checkpoint(executionID: String) async throws {
+        try await runtimes[executionID]?.flush()
+    }
+
+    /// Whether this engine runs the execution now (it may not be in the store yet: its first events can be buffered).
+    public func isRunningHere(_ executionID: String) -> Bool { running[executionID] != nil }
 
     /// The executions running in this process.
     public func runningExecutionIDs() -> [String] { Array(running.keys) }

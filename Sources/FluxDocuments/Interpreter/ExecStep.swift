@@ -80,19 +80,25 @@ struct ExecStep: Sendable {
             }
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = argumentTexts
+        if let guardian = Self.parentDeathGuard {
+            // Linux: the program gets SIGKILL if the thread that started it ends, which is the thread below that waits
+            // for it, so it cannot outlive this process (killed or crashed) as an orphan.
+            process.executableURL = URL(fileURLWithPath: guardian)
+            process.arguments = ["--pdeathsig", "KILL", "--", executable] + argumentTexts
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = argumentTexts
+        }
         process.environment = variables
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         let running = RunningProcess(process)
-        do { try process.run() } catch {
-            throw StepError(step: step, message: "exec of \(command) failed to start: \(error.localizedDescription)")
-        }
-        let result = await withTaskCancellationHandler {
-            await onThread {
+        let outcome = await withTaskCancellationHandler {
+            await onThread { () -> Result<ProcessResult, any Error> in
+                // Started on the thread that waits for it (see parentDeathGuard).
+                do { try running.start() } catch { return .failure(error) }
                 // stderr on a thread of its own, stdout here: a full pipe can never block the program.
                 let stdout = Captured(), stderr = Captured()
                 let errDone = DispatchSemaphore(value: 0)
@@ -103,14 +109,20 @@ struct ExecStep: Sendable {
                 stdout.drain(out.fileHandleForReading, keeping: Self.maxCapturedBytes)
                 errDone.wait()
                 running.process.waitUntilExit()
-                return ProcessResult(status: Int(running.process.terminationStatus),
-                                     signalled: running.process.terminationReason == .uncaughtSignal,
-                                     stdout: stdout.text, stderr: stderr.text)
+                return .success(ProcessResult(status: Int(running.process.terminationStatus),
+                                              signalled: running.process.terminationReason == .uncaughtSignal,
+                                              stdout: stdout.text, stderr: stderr.text))
             }
         } onCancel: {
             running.stop()
         }
         if Task.isCancelled { throw CancellationError() }
+        let result: ProcessResult
+        switch outcome {
+        case .success(let ended): result = ended
+        case .failure(let error):
+            throw StepError(step: step, message: "exec of \(command) failed to start: \(error.localizedDescription)")
+        }
         let exitCode = result.signalled ? 128 + result.status : result.status
         guard exitCode == 0 else {
             let how = result.signalled ? "was killed by signal \(result.status)" : "exited with \(result.status)"
@@ -119,6 +131,15 @@ struct ExecStep: Sendable {
         }
         return ["exit_code": .int(exitCode), "stdout": .string(result.stdout), "stderr": .string(result.stderr)]
     }
+
+    /// util-linux's `setpriv`, which starts a program with a parent-death signal (Linux's PR_SET_PDEATHSIG), when this
+    /// system has it; Foundation's Process cannot set one itself.
+    static let parentDeathGuard: String? = {
+        #if os(Linux)
+        for path in ["/usr/bin/setpriv", "/bin/setpriv"] where FileManager.default.isExecutableFile(atPath: path) { return path }
+        #endif
+        return nil
+    }()
 
     /// The executable `command` names: a path as it is, a bare name looked up on PATH.
     static func resolve(_ command: String) -> String? {
@@ -150,18 +171,38 @@ private struct ProcessResult: Sendable {
     var stderr: String
 }
 
-/// A started process that cancellation stops: SIGTERM, then SIGKILL two seconds later.
+/// A process that cancellation stops, with what it started: SIGTERM to its process group (Foundation starts a program
+/// in a group of its own, so Ctrl-C in a terminal does not reach it), then SIGKILL two seconds later. A stop that
+/// comes before the start prevents the start.
 private final class RunningProcess: @unchecked Sendable {
     let process: Process
+    private let state = Mutex((started: false, stopped: false))
     init(_ process: Process) { self.process = process }
 
-    func stop() {
-        guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        process.terminate()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [process] in
-            if process.isRunning { kill(pid, SIGKILL) }
+    func start() throws {
+        try state.withLock { state in
+            if state.stopped { throw CancellationError() }
+            try process.run()
+            state.started = true
         }
+    }
+
+    func stop() {
+        let started = state.withLock { state -> Bool in
+            state.stopped = true
+            return state.started
+        }
+        guard started, process.isRunning else { return }
+        let pid = process.processIdentifier
+        Self.signal(pid, SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [process] in
+            if process.isRunning { Self.signal(pid, SIGKILL) }
+        }
+    }
+
+    /// `signal` to the process group led by `pid`, or to `pid` alone when it leads none.
+    private static func signal(_ pid: Int32, _ signal: Int32) {
+        if kill(-pid, signal) != 0 { kill(pid, signal) }
     }
 }
 
