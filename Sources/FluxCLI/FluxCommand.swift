@@ -10,9 +10,11 @@ public struct FluxCommand: AsyncParsableCommand {
         commandName: "flux",
         abstract: "Durable workflows: register, run, pause, resume and cancel them; serve them over MCP.",
         discussion: """
-            Exit codes: 0 completed, 1 failed, 2 usage or validation error, 3 paused, 4 cancelled.
+            Exit codes: 0 completed (or, for `workflow cancel`, cancelled as asked), 1 failed, 2 usage or validation error, \
+            3 paused, 4 a run that ended cancelled, 5 still running (`workflow status` of an unsettled execution).
             Configuration comes from flux.toml [flux] and FLUX_* environment variables (see docs/configuration.md).
             """,
+        version: FluxRelease.version,
         subcommands: [WorkflowCommand.self, RunFileCommand.self, SecretsCommand.self, ExecuteCommand.self, RecoverCommand.self, StartCommand.self])
 
     public init() {}
@@ -73,6 +75,8 @@ public enum ExitStatus {
     public static let usage: Int32 = 2
     public static let paused: Int32 = 3
     public static let cancelled: Int32 = 4
+    /// `flux workflow status` of an execution that has not settled (CREATED, RUNNING, CANCELLING, …).
+    public static let unsettled: Int32 = 5
 
     /// 0 completed, 1 failed, 3 paused, 4 cancelled; 0 for an execution still on its way (async).
     public static func forState(_ state: ExecutionState) -> Int32 {

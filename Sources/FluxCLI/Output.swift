@@ -8,6 +8,9 @@ enum Output {
     }
 
     static func error(_ text: String) {
+        // Argument parser messages begin with their own "Error: ": one prefix is enough.
+        var text = Substring(text)
+        while let range = text.range(of: "error: ", options: [.caseInsensitive, .anchored]) { text = text[range.upperBound...] }
         FileHandle.standardError.write(Data(("error: " + text + "\n").utf8))
     }
 
@@ -27,6 +30,11 @@ enum OutputFormat: String, CaseIterable, Sendable {
 import ArgumentParser
 extension OutputFormat: ExpressibleByArgument {}
 extension RunModeArgument: ExpressibleByArgument {}
+
+/// `--mode` of cancel.
+enum CancelModeArgument: String, CaseIterable, Sendable, ExpressibleByArgument {
+    case sync, async
+}
 
 /// `--mode` of run and resume.
 enum RunModeArgument: String, CaseIterable, Sendable {

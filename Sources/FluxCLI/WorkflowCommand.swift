@@ -120,7 +120,8 @@ struct WorkflowCommand: AsyncParsableCommand {
         func run() async throws {
             let summary = try await client.client().status(name: name, executionID: executionID, detailed: detailed)
             Output.json(summary, format: format)
-            throw ExitCode(ExitStatus.forSummary(summary))
+            let settled = summary["state"]?.stringValue.flatMap(ExecutionState.init(rawValue:)).map { $0.isTerminal || $0 == .paused } ?? true
+            throw ExitCode(settled ? ExitStatus.forSummary(summary) : ExitStatus.unsettled)
         }
     }
 
@@ -129,14 +130,17 @@ struct WorkflowCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Argument var name: String
         @Argument var executionID: String
-        @Option(help: "sync waits until it has stopped; async returns at once.") var mode: RunModeArgument = .sync
+        @Option(help: "sync waits until it has stopped; async returns at once.") var mode: CancelModeArgument = .sync
         @Flag var detailed = false
         @Option var format: OutputFormat = .text
 
         func run() async throws {
             let summary = try await client.client().cancel(name: name, executionID: executionID, wait: mode == .sync, detailed: detailed)
             Output.json(summary, format: format)
-            throw ExitCode(ExitStatus.forSummary(summary))
+            // The cancel did what was asked (CANCELLED, or CANCELLING with async): 0. An execution that ended otherwise
+            // first (it completed or failed meanwhile) exits with the code of its state.
+            let state = summary["state"]?.stringValue
+            throw ExitCode(state == "CANCELLED" || state == "CANCELLING" ? ExitStatus.completed : ExitStatus.forSummary(summary))
         }
     }
 }

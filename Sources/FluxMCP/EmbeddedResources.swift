@@ -192,6 +192,12 @@ input must satisfy.
   set: "${{ steps.review.output.approved }}"
 ```
 
+Inside a `parallel` or a `map`, each branch (each item) pauses on its own: the execution waits at every pause its
+branches reached, and its summary lists them all in `pauses` (`{id, name, output, path}`, in branch order). Each is
+resumed by its id (`flux workflow resume NAME ID INPUT --pause PAUSE_ID`, REST `?pause_id=`, MCP `pause_id`), in any
+order; the id may be left out when only one waits. The execution goes on past the `parallel` or `map` once no branch
+waits.
+
 ### `call` — another workflow
 
 Runs a workflow from the catalog as a child execution; `with:` is its input; `version:` (an integer ≥ 1) pins a

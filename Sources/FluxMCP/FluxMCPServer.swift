@@ -41,7 +41,7 @@ public struct FluxMCPOptions: Sendable {
 /// try await MCPStdio.run(mcp)
 /// ```
 public final class FluxMCPServer: Sendable {
-    public static let version = "0.1.0"
+    public static let version = FluxRelease.version
 
     public let service: FluxService
     public let options: FluxMCPOptions
