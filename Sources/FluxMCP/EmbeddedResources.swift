@@ -192,6 +192,13 @@ input must satisfy.
   set: "${{ steps.review.output.approved }}"
 ```
 
+The same step may be written with the pause point as an object, `output` and `input` inside it:
+
+```yaml
+- id: review
+  pause: { name: review, output: "Approve ${{ input.version }}?", input: { type: boolean } }
+```
+
 Inside a `parallel` or a `map`, each branch (each item) pauses on its own: the execution waits at every pause its
 branches reached, and its summary lists them all in `pauses` (`{id, name, output, path}`, in branch order). Each is
 resumed by its id (`flux workflow resume NAME ID INPUT --pause PAUSE_ID`, REST `?pause_id=`, MCP `pause_id`), in any
@@ -860,7 +867,16 @@ errors name the failing sub-expression (see [Runtime errors](#runtime-errors)).
           "description": "A recorded, deterministic built-in."
         },
         "pause": {
-          "$ref": "#/$defs/stepId"
+          "description": "The pause point's name, with output and input beside it; or {name, output, input}.",
+          "oneOf": [
+            {"$ref": "#/$defs/stepId"},
+            {
+              "type": "object",
+              "properties": {"name": {"$ref": "#/$defs/stepId"}, "output": {}, "input": {"type": "object"}},
+              "required": ["name"],
+              "additionalProperties": false
+            }
+          ]
         },
         "call": {
           "$ref": "#/$defs/workflowName"
@@ -1054,7 +1070,16 @@ errors name the failing sub-expression (see [Runtime errors](#runtime-errors)).
           "description": "A recorded, deterministic built-in."
         },
         "pause": {
-          "$ref": "#/$defs/stepId"
+          "description": "The pause point's name, with output and input beside it; or {name, output, input}.",
+          "oneOf": [
+            {"$ref": "#/$defs/stepId"},
+            {
+              "type": "object",
+              "properties": {"name": {"$ref": "#/$defs/stepId"}, "output": {}, "input": {"type": "object"}},
+              "required": ["name"],
+              "additionalProperties": false
+            }
+          ]
         },
         "call": {
           "$ref": "#/$defs/workflowName"

@@ -256,14 +256,35 @@ extension DocumentDecoder {
             checkBuiltinArguments(builtin, node.value("with"), owner: node, path / "with")
             return .builtin(BuiltinCall(builtin: builtin, arguments: arguments(node, path, scope)))
         case "pause":
-            guard let name = value.scalar?.value.stringValue, Self.isStepID(name) else {
-                report(value, p, "expected a pause name matching [a-z_][a-z0-9_]*, found \(value.foundDescription)")
+            // Two forms: `pause: NAME` with `output:`/`input:` beside it, or `pause: {name, output, input}`.
+            var fields = node
+            var fieldsPath = path
+            let nameNode: SourceNode?
+            if let entries = value.entries {
+                checkKeys(entries, allowed: ["name", "output", "input"], path: p, what: "pause")
+                for key in ["output", "input"] where value.value(key) != nil && node.value(key) != nil {
+                    report(node.entry(key)?.keyNode, path / key, "\"\(key)\" is given twice: inside pause: {…} and beside it; keep one")
+                }
+                if value.value("name") == nil { report(value, p / "name", "missing required key \"name\": the pause point's name") }
+                nameNode = value.value("name")
+                fields = value
+                fieldsPath = p
+            } else {
+                nameNode = value
+            }
+            guard let nameNode else { return nil }
+            guard let name = nameNode.scalar?.value.stringValue, Self.isStepID(name) else {
+                report(nameNode, value.entries == nil ? p : p / "name",
+                       "expected a pause name matching [a-z_][a-z0-9_]*, found \(nameNode.foundDescription)")
                 return nil
             }
             var point = PausePoint(name: name)
-            if let output = node.value("output") { point.output = template(output, path / "output", scope) }
-            if let schema = node.value("input") {
-                checkSchema(schema, path / "input")
+            if let output = fields.value("output") ?? node.value("output") {
+                point.output = template(output, (fields.value("output") != nil ? fieldsPath : path) / "output", scope)
+            }
+            if let schema = fields.value("input") ?? node.value("input") {
+                let schemaPath = (fields.value("input") != nil ? fieldsPath : path) / "input"
+                checkSchema(schema, schemaPath)
                 point.inputSchema = schema.json
             }
             return .pause(point)
