@@ -714,8 +714,8 @@ enum OpenAPI {
             "allOf": [{"$ref": "#/components/schemas/ExecutionRow"}],
             "type": "object",
             "properties": {
-              "pause": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "output": {}}},
-              "pauses": {"type": "array", "description": "Every pause a PAUSED execution waits at.", "items": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "output": {}, "path": {"type": ["string", "null"]}}, "required": ["id", "name", "output", "path"]}},
+              "pause": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "output": {}, "input": {"description": "The JSON Schema of the resume input, or null."}}},
+              "pauses": {"type": "array", "description": "Every pause a PAUSED execution waits at.", "items": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "output": {}, "input": {"description": "The JSON Schema of the resume input, or null."}, "path": {"type": ["string", "null"]}}, "required": ["id", "name", "output", "input", "path"]}},
               "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}
             }
           },

@@ -53,10 +53,12 @@ enum Schemas {
         "output": ["description": "The workflow's output once COMPLETED; the error once FAILED; null otherwise."],
         "created_at": ["type": "string"],
         "updated_at": ["type": "string"],
-        "pause": object(["id": ["type": "string"], "name": ["type": "string"], "output": [:]], required: ["name"], closed: false),
+        "pause": object(["id": ["type": "string"], "name": ["type": "string"], "output": [:],
+                         "input": ["description": "The JSON Schema of the resume input, or null."]], required: ["name"], closed: false),
         "pauses": [
             "type": "array", "description": "Every pause a PAUSED execution waits at; resume each by its id (pause_id).",
             "items": object(["id": ["type": "string"], "name": ["type": "string"], "output": [:],
+                             "input": ["description": "The JSON Schema of the resume input, or null."],
                              "path": ["description": "The branch it waits in (parallel1.0 …), or null at the top level."]],
                             required: ["id", "name"], closed: false),
         ],

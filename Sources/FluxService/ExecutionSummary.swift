@@ -9,7 +9,8 @@ public enum Summaries {
         var object = executionRow(snapshot.record).objectValue ?? [:]
         let pending = snapshot.pendingPauses
         if let first = pending.first {
-            object["pause"] = ["id": .string(first.id), "name": .string(first.name), "output": first.output]
+            object["pause"] = ["id": .string(first.id), "name": .string(first.name), "output": first.output,
+                               "input": first.inputSchema ?? .null]
             object["pauses"] = .array(pending.map(\.json))
         } else if let name = snapshot.pauseName {
             object["pause"] = ["name": .string(name), "output": snapshot.pauseOutput ?? .null]

@@ -163,6 +163,10 @@ public final class FluxService: Sendable {
                 }
                 if let document {
                     object["steps"] = .array(document.steps.map { .string($0.id) })
+                    // What each pause point shows and expects, so a resume can be written without reading the document.
+                    object["pause_points"] = .array(document.pausePoints.map { point in
+                        ["name": .string(point.name), "input": point.inputSchema ?? .null]
+                    })
                     if caller.mayUseSecrets { object["secrets"] = .array(document.secrets.map { .string($0) }) }
                 }
             }

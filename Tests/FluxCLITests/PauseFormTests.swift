@@ -30,6 +30,10 @@ struct PauseFormTests {
         #expect(registered.status == 0, "\(registered.stderr)")
         let paused = try JSONValue(parsing: try flux.run(["workflow", "run", "review", "--format", "json"]).stdout)
         #expect(paused["pause"]?["name"] == "approval" && paused["pause"]?["output"] == "ship it?", "\(paused)")
+        // What the resume must send is said where the pause is seen (issue #16, point 7).
+        #expect(paused["pauses"]?[0]?["input"] == ["type": "string"], "\(paused)")
+        let shown = try JSONValue(parsing: try flux.run(["workflow", "show", "review", "--format", "json"]).stdout)
+        #expect(shown["pause_points"] == [["name": "approval", "input": ["type": "string"]]], "\(shown)")
         let id = try #require(paused["execution_id"]?.stringValue)
         let refused = try flux.run(["workflow", "resume", "review", id, "42"])
         #expect(refused.status == 2 && refused.stderr.contains("expected string"), "the input schema holds: \(refused.stderr)")

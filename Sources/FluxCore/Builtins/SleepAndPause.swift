@@ -41,16 +41,19 @@ public func sleep(seconds: Double) async throws {
 /// `output` is shown to whoever resumes (a question, a summary to approve). Each pause point is
 /// recorded, so a workflow with several pauses stops at each in turn.
 ///
+/// `input`, a JSON Schema of the input the resume should give, is recorded with the pause and shown with it
+/// (``PendingPause/inputSchema``) so that whoever resumes knows what to send.
+///
 /// ```swift
 /// let approval = try await pause("approve_order", output: ["total": 120])
 /// if approval["approved"]?.boolValue == true { ... }
 /// ```
 @discardableResult
-public func pause(_ name: String, output: JSONValue = .null) async throws -> JSONValue {
+public func pause(_ name: String, output: JSONValue = .null, input: JSONValue? = nil) async throws -> JSONValue {
     guard let runtime = RuntimeContext.runtime else { throw EngineError.outsideWorkflow("pause") }
     let contentID = TaskIdentity.contentID(name: "pause", arguments: [.string(name)])
     let taskID = await runtime.nextTaskID(contentID: contentID, scope: RuntimeContext.scope)
-    switch await runtime.pausePoint(taskID: taskID, name: name, output: output) {
+    switch await runtime.pausePoint(taskID: taskID, name: name, output: output, inputSchema: input) {
     case .resumed(let input): return input
     case .pause: throw PauseRequested(name: name)
     }

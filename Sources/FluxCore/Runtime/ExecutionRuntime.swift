@@ -280,7 +280,7 @@ actor ExecutionRuntime {
     enum PausePoint { case resumed(JSONValue), pause }
 
     /// Decides what a `pause(name)` call does: return a recorded or newly delivered resume input, or stop.
-    func pausePoint(taskID: String, name: String, output: JSONValue) -> PausePoint {
+    func pausePoint(taskID: String, name: String, output: JSONValue, inputSchema: JSONValue?) -> PausePoint {
         let history = tasks[taskID]
         if let resumed = history?.resumed { return .resumed(resumed) }
         if history?.paused != nil {
@@ -292,7 +292,9 @@ actor ExecutionRuntime {
             setState(.running)
             return .resumed(input)
         }
-        append(.taskPaused, source: taskID, name: "pause", value: ["name": .string(name), "output": output])
+        var recorded: [String: JSONValue] = ["name": .string(name), "output": output]
+        if let inputSchema { recorded["input"] = inputSchema }
+        append(.taskPaused, source: taskID, name: "pause", value: .object(recorded))
         return .pause
     }
 

@@ -14,20 +14,24 @@ public struct PendingPause: Sendable, Hashable {
     public var name: String
     /// What the pause point shows to whoever resumes.
     public var output: JSONValue
+    /// The JSON Schema the resume input should satisfy, when the pause point gives one.
+    public var inputSchema: JSONValue?
     /// The branch it waits in: `parallel1.0` is the first branch (or item) of the workflow's first `parallel` or `map`,
     /// `parallel1.0/parallel2.3` the fourth of a composition nested in it; nil at the top level.
     public var path: String?
 
-    public init(id: String, name: String, output: JSONValue, path: String?) {
+    public init(id: String, name: String, output: JSONValue, inputSchema: JSONValue? = nil, path: String?) {
         self.id = id
         self.name = name
         self.output = output
+        self.inputSchema = inputSchema
         self.path = path
     }
 
-    /// `{id, name, output, path}` (`path` null at the top level).
+    /// `{id, name, output, input, path}` (`input` the schema or null; `path` null at the top level).
     public var json: JSONValue {
-        ["id": .string(id), "name": .string(name), "output": output, "path": path.map(JSONValue.string) ?? .null]
+        ["id": .string(id), "name": .string(name), "output": output, "input": inputSchema ?? .null,
+         "path": path.map(JSONValue.string) ?? .null]
     }
 
     /// The branch part of a task id (between `@` and the occurrence suffix `~n`).
@@ -53,7 +57,8 @@ extension ExecutionSnapshot {
         let pending = events.compactMap { event -> PendingPause? in
             guard event.type == .taskPaused, !resumed.contains(event.sourceID), seen.insert(event.sourceID).inserted else { return nil }
             return PendingPause(id: event.sourceID, name: event.value["name"]?.stringValue ?? event.name,
-                                output: event.value["output"] ?? .null, path: PendingPause.path(ofTaskID: event.sourceID))
+                                output: event.value["output"] ?? .null, inputSchema: event.value["input"],
+                                path: PendingPause.path(ofTaskID: event.sourceID))
         }
         // Branches pause in whatever order they reach their pause; list them in the document's order.
         return pending.enumerated().sorted { a, b in

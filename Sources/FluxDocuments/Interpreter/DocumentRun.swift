@@ -185,7 +185,7 @@ struct DocumentRun: Sendable {
         switch body.kind {
         case .pause(let point):
             let shown = try point.output.map { try evaluate($0, context, secrets: markers, step: name) } ?? .null
-            let answer = try await pause(point.name, output: shown)
+            let answer = try await pause(point.name, output: shown, input: point.inputSchema)
             if let validator = point.inputValidator {
                 let violations = validator.violations(of: answer, root: "resume input")
                 if !violations.isEmpty {
