@@ -450,7 +450,6 @@ public final class FluxMCPServer: Sendable {
     func settle(_ started: ExecutionSnapshot, progress: ProgressReporter) async throws -> ExecutionSnapshot {
         let id = started.record.id
         let limit = options.syncWaitLimit
-        let totalSteps = progress.isActive ? await stepCount(name: started.record.workflowName, version: started.record.workflowVersion) : nil
         let service = self.service
         let after = started.record.lastSequence
         // Whichever ends first: the execution settles (true) or the wait limit passes (false).
@@ -459,11 +458,12 @@ public final class FluxMCPServer: Sendable {
                 var completed = 0
                 try await Self.follow(service, executionID: id, after: after) { event in
                     guard progress.isActive else { return }
-                    // Progress must only grow, so only completed steps count.
+                    // Progress must only grow, so only completed steps count. No total: the steps a run completes (items
+                    // of a map, branches, retries' fallbacks) are not known in advance, and a total that progress
+                    // passed would be wrong.
                     guard event.type == .taskCompleted else { return }
                     completed += 1
-                    await progress.report(Double(completed), total: totalSteps.flatMap { $0 >= completed ? Double($0) : nil },
-                                          message: "step \(event.name) completed")
+                    await progress.report(Double(completed), total: nil, message: "step \(event.name) completed")
                 }
                 return true
             }
@@ -491,12 +491,6 @@ public final class FluxMCPServer: Sendable {
             throw ServiceError.wrap(error)
         }
         try Task.checkCancellation()
-    }
-
-    /// The number of top-level steps of a document workflow (the progress total), if known.
-    func stepCount(name: String, version: Int) async -> Int? {
-        guard let details = try? await service.workflowDetails(name: name, version: version) else { return nil }
-        return details["steps"]?.arrayValue?.count
     }
 }
 

@@ -157,19 +157,25 @@ struct InterruptTests {
     @Test func withDetachTheExecutionGoesOnInTheBackground() async throws {
         let flux = try FluxBinary(environment: ["FLUX_SECURITY__EXEC_ALLOWLIST": #"["sleep"]"#])
         defer { try? FileManager.default.removeItem(at: flux.directory) }
-        // Short enough to finish in the background; the wait for its program below keeps the interrupt inside it.
-        let seconds = "1.\(Int.random(in: 100_000...999_999))"
+        let seconds = Self.uniqueSeconds()
         let path = try flux.write("sleeper.yaml", Self.sleeper(seconds))
         let running = try Running(flux, ["run", path, "--detach"])
         let id = try await Self.started(running)
         try await Self.until("the program runs") { !Self.processes(with: seconds).isEmpty }
+        let first = Self.processes(with: seconds)
         running.signal(SIGINT)
         #expect(try await running.exit() == 0, "\(running.stderr)")
         #expect(running.stderr.contains("execution \(id) goes on in the background; follow it with `flux workflow status sleeper \(id)`"),
                 "\(running.stderr)")
-        try await Self.until("the background process completes the execution") {
-            let status = try flux.run(["workflow", "status", "sleeper", id, "--format", "json"])
-            return (try? JSONValue(parsing: status.stdout))?["state"] == "COMPLETED"
+        // The background process took the execution over: the step runs again there, in a program of its own.
+        try await Self.until("the step runs again in the background") {
+            let now = Self.processes(with: seconds)
+            return !now.isEmpty && Set(now).isDisjoint(with: first)
         }
+        let status = try flux.run(["workflow", "status", "sleeper", id, "--format", "json"])
+        #expect(status.status == 5 && (try? JSONValue(parsing: status.stdout))?["state"] == "RUNNING", "\(status.stdout)")
+        let cancelled = try flux.run(["workflow", "cancel", "sleeper", id, "--format", "json"])
+        #expect(cancelled.status == 0, "\(cancelled.stdout) \(cancelled.stderr)")
+        try await Self.until("the background program is gone") { Self.processes(with: seconds).isEmpty }
     }
 }

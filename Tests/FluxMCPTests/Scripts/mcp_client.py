@@ -208,6 +208,10 @@ async def scenario(session, args, v):
     v.check("execute_sync", not is_error(result) and summary["state"] == "COMPLETED" and summary["output"] == "Hello, World", text_of(result))
     v.check("text_mirrors_structured", json.loads(text_of(result)) == summary, text_of(result)[:200])
     v.check("progress_notifications", len(progress) >= 1, f"progress {progress}")
+    # Progress only grows, never passes a total (none is given), and names the step (issue #16, point 8).
+    values = [p[0] for p in progress]
+    v.check("progress_consistent", values == sorted(values) and all(p[1] is None or p[0] <= p[1] for p in progress)
+            and all(p[2] and "greet" in p[2] for p in progress), f"progress {progress}")
 
     # input_data as a string holding JSON, and as a JSON value.
     result = await call(session, "execute_workflow_sync", {"workflow_name": "hello_world", "input_data": '"Ada"'})
@@ -232,6 +236,29 @@ async def scenario(session, args, v):
     result = await call(session, "resume_workflow_sync",
                         {"workflow_name": "pause", "execution_id": paused["execution_id"], "input_data": "again"})
     v.check("resume_not_paused_is_error", is_error(result) and "PAUSED" in text_of(result), text_of(result))
+
+    # Two branches of a parallel pause at once: each is listed and resumed by its pause_id (issue #16, point 1).
+    two = ("flux: 1\nname: two_reviews\nsteps:\n  - id: both\n    parallel:\n"
+           "      - id: legal\n        pause: legal_review\n      - id: finance\n        pause: finance_review\n"
+           "output: \"${{ steps.legal.output }}+${{ steps.finance.output }}\"\n")
+    result = await call(session, "upload_workflow", {"file_content": two, "source_name": "two.yaml"})
+    v.check("upload_two_pauses", not is_error(result), text_of(result))
+    waiting = structured(await call(session, "execute_workflow_sync", {"workflow_name": "two_reviews"}))
+    names = [p["name"] for p in waiting.get("pauses", [])]
+    v.check("two_pauses_listed", waiting["state"] == "PAUSED" and sorted(names) == ["finance_review", "legal_review"], str(waiting))
+    result = await call(session, "resume_workflow_sync",
+                        {"workflow_name": "two_reviews", "execution_id": waiting["execution_id"], "input_data": "x"})
+    v.check("resume_without_pause_id_is_error", is_error(result) and "waits at 2 pauses" in text_of(result), text_of(result))
+    by_name = {p["name"]: p["id"] for p in waiting.get("pauses", [])}
+    if len(by_name) == 2:
+        first = structured(await call(session, "resume_workflow_sync", {
+            "workflow_name": "two_reviews", "execution_id": waiting["execution_id"], "input_data": "F",
+            "pause_id": by_name["finance_review"]}))
+        v.check("resume_one_pause", first["state"] == "PAUSED" and [p["name"] for p in first.get("pauses", [])] == ["legal_review"], str(first))
+        done = structured(await call(session, "resume_workflow_sync", {
+            "workflow_name": "two_reviews", "execution_id": waiting["execution_id"], "input_data": "L",
+            "pause_id": by_name["legal_review"]}))
+        v.check("resume_other_pause", done["state"] == "COMPLETED" and done["output"] == "L+F", str(done))
 
     # Async resume.
     paused2 = structured(await call(session, "execute_workflow_sync", {"workflow_name": "pause"}))
