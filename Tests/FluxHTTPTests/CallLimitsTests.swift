@@ -61,9 +61,21 @@ import Testing
         #expect(reply.status == 400, "\(reply.text)")
         #expect(reply.json["error"]?["message"]?.stringValue?.contains("third → first → second → third form a cycle") == true, "\(reply.text)")
         // Two workflows of one text that call each other are a cycle too.
-        let pair = Self.caller("ping", calls: "pong") + "\n---\n" + Self.caller("pong", calls: "ping")
+        let pair = """
+            flux: 1
+            workflows:
+              - name: ping
+                steps:
+                  - id: next
+                    call: pong
+              - name: pong
+                steps:
+                  - id: next
+                    call: ping
+            """
         let both = try await server.request("POST", "/workflows", body: Data(pair.utf8), headers: ["Content-Type": "application/yaml"])
         #expect(both.status == 400, "\(both.text)")
+        #expect(both.json["error"]?["message"]?.stringValue?.contains("ping → pong → ping form a cycle") == true, "\(both.text)")
         #expect(try await server.get("/workflows/ping").status == 404)
     }
 

@@ -7,6 +7,11 @@ import Foundation
 /// try await sleep(seconds: 2)
 /// ```
 public func sleep(seconds: Double) async throws {
+    try await sleep(seconds: seconds, name: "sleep")
+}
+
+/// ``sleep(seconds:)`` whose events are called `name` (a document's step id); the sleep's identity does not depend on it.
+public func sleep(seconds: Double, name: String) async throws {
     guard let runtime = RuntimeContext.runtime else {
         try await Task.sleep(for: .seconds(max(0, seconds)))
         return
@@ -21,7 +26,7 @@ public func sleep(seconds: Double) async throws {
         until = date
     } else {
         until = Date().addingTimeInterval(max(0, seconds))
-        await runtime.append(.taskStarted, source: taskID, name: "sleep", value: [
+        await runtime.append(.taskStarted, source: taskID, name: name, value: [
             "seconds": .double(seconds), "until": .string(Timestamp.format(until)),
         ])
     }
@@ -30,10 +35,10 @@ public func sleep(seconds: Double) async throws {
     do {
         if remaining > 0 { try await Task.sleep(for: .seconds(remaining)) }
     } catch {
-        await runtime.append(.taskCancelled, source: taskID, name: "sleep")
+        await runtime.append(.taskCancelled, source: taskID, name: name)
         throw CancellationError()
     }
-    await runtime.append(.taskCompleted, source: taskID, name: "sleep", value: .null)
+    await runtime.append(.taskCompleted, source: taskID, name: name, value: .null)
 }
 
 /// Stops the workflow in PAUSED until someone resumes it, then returns the input given to the resume.
@@ -49,7 +54,13 @@ public func sleep(seconds: Double) async throws {
 /// if approval["approved"]?.boolValue == true { ... }
 /// ```
 @discardableResult
-public func pause(_ name: String, output: JSONValue = .null, input: JSONValue? = nil) async throws -> JSONValue {
+public func pause(_ name: String, output: JSONValue = .null) async throws -> JSONValue {
+    try await pause(name, output: output, input: nil)
+}
+
+/// ``pause(_:output:)`` that records `input`, the JSON Schema of what the resume should send.
+@discardableResult
+public func pause(_ name: String, output: JSONValue, input: JSONValue?) async throws -> JSONValue {
     guard let runtime = RuntimeContext.runtime else { throw EngineError.outsideWorkflow("pause") }
     let contentID = TaskIdentity.contentID(name: "pause", arguments: [.string(name)])
     let taskID = await runtime.nextTaskID(contentID: contentID, scope: RuntimeContext.scope)

@@ -18,7 +18,8 @@ public func call(_ workflowName: String, input: JSONValue) async throws -> JSONV
         case .paused: throw EngineError.subworkflowPaused(workflowName)
         case .cancelled: throw EngineError.cancelled(snapshot.record.id)
         default:
-            throw EngineError.subworkflowFailed(name: workflowName, message: snapshot.record.output["message"]?.stringValue ?? snapshot.record.state.rawValue)
+            throw EngineError.subworkflowFailed(name: workflowName, executionID: snapshot.record.id,
+                                                message: snapshot.record.output["message"]?.stringValue ?? snapshot.record.state.rawValue)
         }
     }
     var options = definition.options

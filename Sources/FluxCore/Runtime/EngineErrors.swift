@@ -45,7 +45,8 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     case workflowMismatch(executionID: String, expected: String, actual: String)
     case invalidInput(String)
     case subworkflowPaused(String)
-    case subworkflowFailed(name: String, message: String)
+    /// A called workflow's execution (`executionID`, to look it up) ended without completing.
+    case subworkflowFailed(name: String, executionID: String, message: String)
     case cancelled(String)
     case secretsOutsideWorkflow(task: String)
     case outsideWorkflow(String)
@@ -61,7 +62,7 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
             return "execution \(id) belongs to workflow \(actual), not \(expected)"
         case .invalidInput(let why): return "invalid input: \(why)"
         case .subworkflowPaused(let name): return "subworkflow \(name) paused; a called workflow must run to completion"
-        case .subworkflowFailed(let name, let message): return "subworkflow \(name) failed: \(message)"
+        case .subworkflowFailed(let name, let id, let message): return "subworkflow \(name) failed (execution \(id)): \(message)"
         case .cancelled(let id): return "execution \(id) was cancelled"
         case .secretsOutsideWorkflow(let task):
             return "task \(task) requests secrets, which are only given to tasks running inside a workflow"

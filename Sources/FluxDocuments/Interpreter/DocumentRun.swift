@@ -195,7 +195,7 @@ struct DocumentRun: Sendable {
             }
             return answer
         case .builtin(let call) where call.builtin == .sleep:
-            try await sleep(seconds: try sleepSeconds(try evaluate(call.arguments, context, secrets: markers, step: name), step: name))
+            try await sleep(seconds: try sleepSeconds(try evaluate(call.arguments, context, secrets: markers, step: name), step: name), name: name)
             return .null
         case .call(let call):
             return try await callWorkflow(call, name: name, context)
@@ -482,7 +482,7 @@ struct DocumentRun: Sendable {
             case .randrange:
                 return try await Builtins.randrange.body([args["start"] ?? .int(0), args["stop"] ?? .null, args["step"] ?? .int(1)], TaskContext())
             case .sleep:
-                try await sleep(seconds: try sleepSeconds(args, step: name))
+                try await sleep(seconds: try sleepSeconds(args, step: name), name: name)
                 return .null
             }
         } catch let error as BuiltinError {
