@@ -18,7 +18,9 @@ enum ServiceRunner {
         let parts = RunningParts()
         ShutdownBackstop(limit: gracefulLimit + backstopMargin, parts: parts).arm()
         var configuration = ServiceGroupConfiguration(
-            services: services.map { .init(service: NamedService($0, parts: parts)) },
+            // A service that ends by itself (the stdio MCP server at the end of its input) ends the command with
+            // status 0, the others shut down gracefully; one that fails ends it with its error.
+            services: services.map { .init(service: NamedService($0, parts: parts), successTerminationBehavior: .gracefullyShutdownGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = gracefulLimit
