@@ -50,3 +50,18 @@ struct ExitCodeTests {
         #expect(after.status == 4, "a settled CANCELLED execution: \(after.stderr)")
     }
 }
+
+/// A command run against an empty store in an unexpected directory says which store it created (issue #16, point 15).
+@Suite("Store notice")
+struct StoreNoticeTests {
+    @Test func aNewStoreIsAnnouncedOnceOnStandardError() throws {
+        let flux = try FluxBinary()
+        defer { try? FileManager.default.removeItem(at: flux.directory) }
+        let first = try flux.run(["workflow", "list", "--format", "json"])
+        #expect(first.status == 0)
+        #expect(first.stderr.contains("flux: created a new store at ") && first.stderr.contains(".flux/flux.db"), "\(first.stderr)")
+        #expect(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "stdout stays the command's output: \(first.stdout)")
+        let second = try flux.run(["workflow", "list"])
+        #expect(!second.stderr.contains("created a new store"), "only when it is created: \(second.stderr)")
+    }
+}
