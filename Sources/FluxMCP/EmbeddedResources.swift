@@ -207,13 +207,13 @@ waits.
 
 ### `call` — another workflow
 
-Runs a workflow from the catalog as a child execution; `with:` is its input; `version:` (an integer ≥ 1) pins a
-catalog version, otherwise the latest is used. The output is the child's output.
+Runs the latest version of a workflow from the catalog as a child execution; `with:` is its input. The output is the
+child's output. `version:` (pinning a catalog version) is refused when the document is read, where it is written:
+the engine cannot honour a pin yet, and a pin it ignored would run another version than the one asked for.
 
 ```yaml
 - id: child
   call: greet_one
-  version: 2
   with: "${{ input.name }}"
 ```
 

@@ -80,7 +80,6 @@ import Testing
             input: {type: boolean}
           - id: s_call
             call: other_flow
-            version: 3
             with: "${{ steps.s_set.output }}"
           - id: s_http
             http:
@@ -138,7 +137,7 @@ import Testing
         #expect(w.step(id: "s_pause")?.kind == .pause(PausePoint(name: "approve", output: .literal("ok?"), inputSchema: ["type": "boolean"])))
         guard case .call(let call)? = w.step(id: "s_call")?.kind else { throw TestFailure("call") }
         #expect(call.workflow == "other_flow")
-        #expect(call.version == 3)
+        #expect(call.version == nil)
         guard case .http(let http)? = w.step(id: "s_http")?.kind else { throw TestFailure("http") }
         #expect(http.method == "POST")
         #expect(http.expect == [200, 201])

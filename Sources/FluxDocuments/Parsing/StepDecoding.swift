@@ -154,7 +154,28 @@ extension DocumentDecoder {
             return nil
         }
         guard let kind = decodeKind(kindEntry, in: node, path: path, scope: scope, selfID: selfID) else { return nil }
+        refuseWhatCannotRun(kind, node: node, path: path)
         return StepBody(kind: kind, options: options, location: location(node, path))
+    }
+
+    /// What would always fail when the step runs is refused when the document is read, where it is written: a
+    /// `call` that pins a version (calls run the latest), and a `pause` with the options of a task (a pause waits
+    /// without a bound and is no task: it cannot time out, be retried, fall back or be cached).
+    mutating func refuseWhatCannotRun(_ kind: StepKind, node: SourceNode, path: DocumentPath) {
+        switch kind {
+        case .call(let call):
+            if let version = call.version {
+                report(node.entry("version")?.keyNode, path / "version", "call \(call.workflow) pins version \(version), which this engine "
+                    + "cannot honour yet (a call runs the latest version); remove `version:` to call the latest version")
+            }
+        case .pause:
+            for key in ["retry", "timeout", "fallback", "cache"] where node.entry(key) != nil {
+                report(node.entry(key)?.keyNode, path / key, "a pause cannot have \(key): it waits, without a time limit, until it is "
+                    + "resumed or cancelled, and is not a task that could be retried, time out, fall back or be cached")
+            }
+        default:
+            break
+        }
     }
 
     mutating func decodeOptions(_ node: SourceNode, path: DocumentPath, scope: Scope, selfID: String?) -> StepOptions {

@@ -401,11 +401,30 @@ struct InterpreterBehaviourTests {
                     call: child
                     version: 1
             """
-        let engine = try await documentEngine(text)
-        let s = try await engine.run(workflow: "parent", input: .null)
-        #expect(s.record.state == .failed)
-        #expect(s.events(.taskCompleted, named: "call_child").first?.value == "child")
-        #expect(s.failureMessage.contains("pins version 1"), "\(s.failureMessage)")
+        // Refused where it is written, when the document is read (issue #16, point 10), not when the step runs.
+        do {
+            _ = try DocumentParser.parse(text: text, sourceName: "pinned.yaml")
+            Issue.record("a pinned call was accepted")
+        } catch {
+            #expect(error.description.contains("pinned.yaml:13:9: workflows[1].steps[1].version: call child pins version 1"), "\(error)")
+        }
+    }
+
+    @Test func aPauseWithTaskOptionsIsRefusedWhereTheyAre() {
+        for option in ["timeout: 5s", "retry: { max_attempts: 2 }", "cache: true", "fallback: { set: 1 }"] {
+            let text = doc("""
+                  - id: wait
+                    pause: review
+                    \(option)
+                """)
+            do {
+                _ = try DocumentParser.parse(text: text, sourceName: "p.yaml")
+                Issue.record("\(option) on a pause was accepted")
+            } catch {
+                let key = option.prefix { $0 != ":" }
+                #expect(error.description.contains("steps[0].\(key): a pause cannot have \(key)"), "\(error)")
+            }
+        }
     }
 
     @Test func cacheKeysOnTheStepDefinition() async throws {

@@ -90,7 +90,7 @@ struct InterpreterExampleTests {
         let (_, s) = try await run("sleep.yaml", [:])
         #expect(s.record.state == .completed)
         #expect(s.types == sequentialTasks(3))
-        #expect(s.events(.taskStarted, named: "sleep").first?.value["seconds"] == 2.0)
+        #expect(s.events(.taskStarted, named: "wait").first?.value["seconds"] == 2.0, "a sleep's events carry its step id")
         let before = s.record.output["before"]?["timestamp"]?.doubleValue ?? 0
         let after = s.record.output["after"]?["timestamp"]?.doubleValue ?? 0
         #expect(after - before >= 1.9)
@@ -145,7 +145,7 @@ struct InterpreterExampleTests {
         let engine = try await documentEngine(try exampleText("cancellation.yaml"), file: "cancellation.yaml")
         let record = try await engine.create(workflow: "cancellation", input: [:])
         await engine.start(executionID: record.id)
-        let sleeping = try await waitFor(engine, record.id) { $0.events.contains { $0.type == .taskStarted && $0.name == "sleep" } }
+        let sleeping = try await waitFor(engine, record.id) { $0.events.contains { $0.type == .taskStarted && $0.name == "long_wait" } }
         #expect(sleeping.record.state == .running)
         let cancelled = try await engine.cancel(executionID: record.id)
         #expect(cancelled.record.state == .cancelled)
