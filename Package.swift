@@ -50,12 +50,9 @@ let package = Package(
         ),
         .target(
             name: "FluxStore",
-            dependencies: ["FluxCore", "CFluxSQLite", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: ["FluxCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: strict
         ),
-        // A VFS shim in C (SQLite's VFS is a C interface of function tables): batches a commit's WAL writes
-        // into one system call. See Sources/CFluxSQLite/flux_wal_vfs.c and docs/store.md.
-        .target(name: "CFluxSQLite", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // PostgreSQL lives in its own target so that the `Flux` library (SQLite only) does not build
         // PostgresNIO and its second BoringSSL; FluxService, and so every `flux` command, links it.
         .target(

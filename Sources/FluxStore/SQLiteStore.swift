@@ -60,14 +60,13 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .callback { tries in busyPolicy.shouldRetry(afterTries: tries) }
         configuration.journalMode = .wal
-        _ = WALBatching.available  // before the first connection opens
         let checkpointer = WALCheckpointer(path: path)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            // Only the writer's settings matter: it batches its WAL writes (WALBatching), and checkpoints run in
-            // the background instead of inside the commit that crosses SQLite's threshold (WALCheckpointer).
+            // Only the writer's settings matter: its durability (SQLite's own PRAGMA synchronous), and checkpoints run
+            // in the background instead of inside the commit that crosses SQLite's threshold (WALCheckpointer).
             try pool.writeWithoutTransaction { db in
-                try WALBatching.configureWriter(db, synchronous: synchronous)
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
                 checkpointer.install(on: db)
             }
             try StoreMigrations.migrate(pool)
@@ -150,29 +149,21 @@ public final class SQLiteStore: FluxStore, ExecutionChangeFeed, Sendable {
         }
     }
 
-    /// What a commit through the writer connection survives: what `synchronous:` asked for. (When the writer batches
-    /// its WAL writes its `PRAGMA synchronous` is FULL underneath, and the batching skips the commit fsync of a
-    /// `.normal` store; see `WALBatching`.)
+    /// What a commit through the writer connection survives: what `synchronous:` asked for (its `PRAGMA synchronous`).
     ///
     /// ```swift
     /// #expect(try SQLiteStore(path: p, synchronous: .full).writerSynchronous() == .full)
     /// ```
     public func writerSynchronous() throws -> SQLiteSynchronous? {
         try translatingErrors {
-            try pool.writeWithoutTransaction { db in try WALBatching.synchronous(of: db) }
-        }
-    }
-
-    /// What the writer's WAL syncs did since the store opened: fsyncs that reached the disk, and commit fsyncs skipped
-    /// because the store is `.normal`; nil when the writer does not batch its WAL writes (`FLUX_STORE_WAL_BATCHING=off`).
-    /// A diagnostic: a `.full` store fsyncs at every commit, a `.normal` one only at checkpoints.
-    ///
-    /// ```swift
-    /// if let syncs = try store.writerWALSyncs() { print("fsynced \(syncs.synced), skipped \(syncs.skipped)") }
-    /// ```
-    public func writerWALSyncs() throws -> (synced: Int, skipped: Int)? {
-        try translatingErrors {
-            try pool.writeWithoutTransaction { db in WALBatching.walSyncs(of: db) }
+            try pool.writeWithoutTransaction { db in
+                // 1 is NORMAL, 2 is FULL (0 OFF and 3 EXTRA are never set by this store).
+                switch try Int.fetchOne(db, sql: "PRAGMA synchronous") {
+                case 1: return SQLiteSynchronous.normal
+                case 2: return .full
+                default: return nil
+                }
+            }
         }
     }
 

@@ -4,11 +4,11 @@ import FluxStore
 import Foundation
 import Testing
 
-/// The writer's batched WAL writes (Sources/CFluxSQLite): commits larger than one batch, other connections and
-/// processes reading what it wrote, and a write that fails in the batch failing its commit, with nothing
-/// acknowledged lost and the file sound.
-@Suite("Batched WAL writes")
-struct WALBatchingTests {
+/// The writer's WAL writes: a commit of hundreds of kilobytes lands whole and other connections and processes read
+/// what it wrote; a write that fails (a file-size limit) fails its commit, with nothing acknowledged lost and the file
+/// sound.
+@Suite("WAL writes")
+struct WALWriteTests {
     static let environment = ProcessInfo.processInfo.environment
     static let isChild = environment["FLUX_WAL_CHILD_DB"] != nil
 
@@ -19,7 +19,7 @@ struct WALBatchingTests {
         let store = try SQLiteStore(path: dir.databasePath)
         let record = makeRecord(state: .running)
         try await store.createExecution(record, events: [])
-        // 1,500 events of about 400 bytes in one commit: some 600 KB of WAL, several 128 KiB batches.
+        // 1,500 events of about 400 bytes in one commit: some 600 KB of WAL.
         let filler = String(repeating: "x", count: 400)
         let events = (1...1_500).map { makeEvent($0, value: ["n": .int($0), "filler": .string(filler)]) }
         _ = try await store.commit(ExecutionCommit(executionID: record.id, events: events))
@@ -33,28 +33,6 @@ struct WALBatchingTests {
         // ...and a commit from the second store is read back by the first.
         _ = try await other.commit(ExecutionCommit(executionID: record.id, events: [makeEvent(1_501)]))
         #expect(try await store.execution(id: record.id)?.lastSequence == 1_501)
-    }
-
-    /// The durability each setting promises: a `.full` store fsyncs its WAL at every commit, a `.normal` one skips
-    /// that fsync (as SQLite's NORMAL does) and only syncs for checkpoints and a restarted WAL's header.
-    @Test(.enabled(if: !isChild), arguments: [SQLiteSynchronous.normal, .full])
-    func commitsFsyncTheWALExactlyWhenTheStoreIsFull(_ mode: SQLiteSynchronous) async throws {
-        let store = try SQLiteStore.temporary(synchronous: mode)
-        let record = makeRecord(state: .running)
-        try await store.createExecution(record, events: [])
-        let before = try #require(try store.writerWALSyncs())
-        for sequence in 1...20 {
-            _ = try await store.commit(ExecutionCommit(executionID: record.id, events: [makeEvent(sequence)]))
-        }
-        let after = try #require(try store.writerWALSyncs())
-        switch mode {
-        case .full:
-            #expect(after.synced - before.synced >= 20, "\(before) → \(after)")
-            #expect(after.skipped == before.skipped)
-        case .normal:
-            #expect(after.skipped - before.skipped >= 20, "\(before) → \(after)")
-            #expect(after.synced - before.synced < 20, "\(before) → \(after)")
-        }
     }
 
     /// The child side: with the size of any file it writes limited to `FLUX_WAL_CHILD_LIMIT` bytes, commits
@@ -91,7 +69,7 @@ struct WALBatchingTests {
         let record = try await createRunningExecution(at: dir.databasePath)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--testing-library", "swift-testing", "--filter", "WALBatchingTests/childWriterUnderAFileSizeLimit"]
+        process.arguments = ["--testing-library", "swift-testing", "--filter", "WALWriteTests/childWriterUnderAFileSizeLimit"]
         var environment = Self.environment
         environment["FLUX_WAL_CHILD_DB"] = dir.databasePath
         environment["FLUX_WAL_CHILD_ID"] = record.id
