@@ -201,8 +201,8 @@ public actor FluxEngine {
         guard let record = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         guard record.state == .paused else { throw EngineError.notPaused(executionID: executionID, state: record.state) }
         // Which pause the input answers, before anything changes: a wrong or missing id changes nothing.
-        let pause = try ExecutionSnapshot(record: record, events: try await store.events(executionID: executionID, after: 0))
-            .pause(answeredBy: pauseID)
+        var events = try await store.events(executionID: executionID, after: 0)
+        let pause = try ExecutionSnapshot(record: record, events: events).pause(answeredBy: pauseID)
         guard let claimed = try await store.claim(
             executionID: executionID, expectedGeneration: record.claimGeneration, fromStates: [.paused],
             owner: ownerID, leaseExpiresAt: leaseDeadline(), newState: .resuming)
@@ -210,7 +210,10 @@ public actor FluxEngine {
             let now = try await store.execution(id: executionID)
             throw EngineError.notPaused(executionID: executionID, state: now?.state ?? record.state)
         }
-        let events = try await store.events(executionID: executionID, after: 0)
+        // Read again only if something was recorded between the read above and the claim.
+        if claimed.lastSequence != (events.last?.sequence ?? 0) {
+            events = try await store.events(executionID: executionID, after: 0)
+        }
         // Record the request durably before anything runs, so a crash now still resumes with this input.
         var sequence = max(claimed.lastSequence, events.last?.sequence ?? 0)
         sequence += 1
